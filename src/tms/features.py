@@ -1,0 +1,156 @@
+"""Synthetic sparse features: independent, correlated and anticorrelated sets.
+
+Convention (the paper's), with sparsity S and p = 1 - S. A *unit* is one activation draw:
+each independent feature is a unit, and each correlated or anticorrelated set is one unit.
+Every unit is active with probability p, independently of all other units.
+
+- independent:    feature i is nonzero iff its unit is active   -> marginal rate p.
+- correlated:     all k features of the set are nonzero iff the set's unit is active
+                  -> marginal rate p, and the set is all-or-none.
+- anticorrelated: if the set's unit is active, exactly one of its k features, chosen
+                  uniformly, is nonzero; otherwise none is -> marginal rate p / k, and
+                  two features of a set are never nonzero together.
+
+Nonzero values are U[0, 1), drawn independently of the presence draws.
+
+The other common convention gives each anticorrelated feature its own rate p (the set is
+active with probability k p). We do not use it: here every set, of any kind, is active with
+the same probability p, so sets of different kinds are equally frequent.
+
+Two samplers give batches with the same distribution:
+
+- ``sample_dense`` draws all B samples.
+- ``sample_sparse`` uses that a sample is all-zero with probability S**U. It draws the number
+  of not-all-zero samples K_i ~ Binomial(B, 1 - S**U) per instance and only draws those K_i
+  samples, conditioned on not being all-zero (first active unit J from a truncated geometric
+  law, units before J inactive, units after J free). It returns them padded with zero rows to
+  K = max_i K_i, plus the number of all-zero samples that were *not* drawn (B - K), whose loss
+  and gradient the trainer adds in closed form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tms.config import FeatureSet
+
+
+@dataclass(frozen=True)
+class FeatureStructure:
+    """Feature layout derived from an ordered list of feature sets."""
+
+    sets: tuple
+    n: int  # number of features
+    n_units: int  # number of independent activation draws per sample
+    set_id: np.ndarray  # (n,) set index per feature, -1 for independent features
+    unit_of_feature: np.ndarray  # (n,) unit that switches the feature on
+    slot: np.ndarray  # (n,) position inside an anticorrelated set, else 0
+    share: np.ndarray  # (n,) k for anticorrelated features, else 1
+
+    @classmethod
+    def from_sets(cls, sets: Sequence[FeatureSet]) -> FeatureStructure:
+        set_id, unit, slot, share = [], [], [], []
+        n_sets = n_units = 0
+        for s in sets:
+            for _ in range(s.count):
+                if s.kind == "independent":
+                    for _ in range(s.size):
+                        set_id.append(-1)
+                        unit.append(n_units)
+                        slot.append(0)
+                        share.append(1)
+                        n_units += 1
+                    continue
+                anti = s.kind == "anticorrelated"
+                for j in range(s.size):
+                    set_id.append(n_sets)
+                    unit.append(n_units)
+                    slot.append(j if anti else 0)
+                    share.append(s.size if anti else 1)
+                n_sets += 1
+                n_units += 1
+        return cls(
+            sets=tuple(sets),
+            n=len(set_id),
+            n_units=n_units,
+            set_id=np.asarray(set_id, dtype=np.int64),
+            unit_of_feature=np.asarray(unit, dtype=np.int64),
+            slot=np.asarray(slot, dtype=np.int64),
+            share=np.asarray(share, dtype=np.int64),
+        )
+
+    @property
+    def set_kinds(self) -> list:
+        """Kind of each set, indexed by set id."""
+        return [s.kind for s in self.sets if s.kind != "independent" for _ in range(s.count)]
+
+
+class FeatureSampler:
+    """Draws batches for many instances at once, each with its own feature probability.
+
+    All randomness comes from ``generator``, which lives on ``device``.
+    """
+
+    def __init__(self, structure: FeatureStructure, feature_probability: torch.Tensor, generator: torch.Generator):
+        self.structure = structure
+        self.generator = generator
+        device = feature_probability.device
+        p = feature_probability.to(torch.float32)  # (I,)
+        self.p = p
+        self.device = device
+        self.unit_of_feature = torch.as_tensor(structure.unit_of_feature, device=device)
+        slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
+        share = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
+        p64 = feature_probability.to(torch.float64)[:, None]  # (I, 1)
+        # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
+        self.lo = (p64 * slot / share).to(torch.float32)[:, None, :]  # (I, 1, n)
+        self.hi = (p64 * (slot + 1) / share).to(torch.float32)[:, None, :]  # (I, 1, n)
+        # Truncated-geometric CDF of the first active unit, given that some unit is active.
+        q = 1.0 - p64  # sparsity S, (I, 1)
+        U = structure.n_units
+        self.p_nonzero = (1.0 - q**U).squeeze(1)  # (I,) P(sample is not all-zero), float64
+        j = torch.arange(U - 1, device=device, dtype=torch.float64)
+        self.first_cdf = ((1.0 - q ** (j + 1)) / (1.0 - q**U)).to(torch.float32)[:, None, :]  # (I, 1, U-1)
+
+    @property
+    def n_instances(self) -> int:
+        return self.p.shape[0]
+
+    def _features_from_units(self, u: torch.Tensor) -> torch.Tensor:
+        """Unit uniforms (I, B, U) -> features (I, B, n) with fresh U[0,1) values."""
+        g = u[..., self.unit_of_feature]  # (I, B, n)
+        on = (g >= self.lo) & (g < self.hi)
+        values = torch.rand(g.shape, generator=self.generator, device=self.device)
+        return values.mul_(on)
+
+    def sample_dense(self, batch: int) -> torch.Tensor:
+        """A full batch, (I, batch, n)."""
+        u = torch.rand((self.n_instances, batch, self.structure.n_units), generator=self.generator, device=self.device)
+        return self._features_from_units(u)
+
+    def sample_sparse(self, batch: int):
+        """The not-all-zero samples of a batch: (x (I, K, n), n_implicit_zero (int)).
+
+        Rows of instance i beyond its own count K_i are zero rows, i.e. all-zero samples
+        drawn explicitly. The batch has B - K further all-zero samples that are not drawn.
+        """
+        I, U = self.n_instances, self.structure.n_units
+        counts = torch.binomial(
+            torch.full((I,), float(batch), dtype=torch.float64, device=self.device),
+            self.p_nonzero,
+            generator=self.generator,
+        )  # (I,)
+        K = int(counts.max().item())
+        u = torch.rand((I, K, U), generator=self.generator, device=self.device)
+        v = torch.rand((I, K, 1), generator=self.generator, device=self.device)
+        first = (v >= self.first_cdf).sum(-1, keepdim=True)  # (I, K, 1) first active unit J
+        units = torch.arange(U, device=self.device)
+        # Units before J are off (u := 1 >= p); unit J is on (u := u p, uniform on [0, p)).
+        u = torch.where(units < first, 1.0, torch.where(units == first, u * self.p[:, None, None], u))
+        rows = torch.arange(K, device=self.device)[None, :, None]
+        u.masked_fill_(rows >= counts.to(torch.long)[:, None, None], 1.0)  # padding rows: all-zero
+        return self._features_from_units(u), batch - K

@@ -1,0 +1,108 @@
+"""Hydra glue: registers the dataclass schemas in the ConfigStore and loads configs.
+
+The rest of the library never imports Hydra. Entry points in ``experiments/`` use the
+registered schemas; notebooks and tests can call ``load_config(name, overrides)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from tms.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from tms.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+
+@dataclass
+class TrainApp(RunConfig):
+    """``experiments.train``: one run; artifacts go to out_dir (default: Hydra's run folder)."""
+
+    out_dir: str | None = None
+
+
+@dataclass
+class FigureSpec:
+    """The data and model of one figure; training settings are shared."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+@dataclass
+class CorrelatedApp:
+    """``experiments.correlated``: the paper's correlated/anticorrelated figures."""
+
+    out_dir: str | None = None
+    figures: list[str] = field(default_factory=list)
+    n_instances: int = 32  # models (seeds) per figure
+    n_shown: int = 8  # models drawn per 2D figure
+    seed: int = 0
+    train: TrainConfig = field(default_factory=TrainConfig)
+    specs: dict[str, FigureSpec] = field(default_factory=dict)
+
+
+def _first_set(*values):
+    """Resolver ``${tms_or:a,b}``: the first value that is not null (used for output folders)."""
+    return next((v for v in values if v is not None), None)
+
+
+def register() -> None:
+    if not OmegaConf.has_resolver("tms_or"):
+        OmegaConf.register_new_resolver("tms_or", _first_set)
+    cs = ConfigStore.instance()
+    cs.store(name="train_schema", node=TrainApp)
+    cs.store(name="correlated_schema", node=CorrelatedApp)
+
+
+register()
+
+
+def load_config(name: str, overrides: list[str] | None = None):
+    """Compose ``configs/<name>.yaml`` with overrides into its dataclass (no Hydra run).
+
+    Raises ConfigError with a one-line message for unknown keys or wrong types.
+    """
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose(config_name=name, overrides=list(overrides or []))
+        return to_dataclass(cfg)
+    except (HydraException, OmegaConfBaseException) as e:
+        field_name, message = describe_compose_error(e)
+        raise ConfigError(field_name, message) from None
+
+
+def to_dataclass(cfg):
+    """A composed DictConfig -> its schema's dataclass instance, without the hydra node."""
+    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
+    return OmegaConf.to_object(cfg)
+
+
+def describe_compose_error(e: BaseException):
+    """(field, one-line message) for a Hydra/OmegaConf composition error."""
+    cause = e.__cause__ if e.__cause__ is not None else e
+    full_key = getattr(cause, "full_key", None)
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and full_key:
+        owner = getattr(cause, "object_type", None)
+        allowed = ", ".join(f.name for f in dataclasses.fields(owner)) if dataclasses.is_dataclass(owner) else "?"
+        return full_key, f"unknown config key; allowed here: {allowed}"
+    if isinstance(cause, ValidationError) and full_key:
+        return full_key, str(cause.msg).splitlines()[0]
+    text = str(e)
+    missing = re.search(r"Could not find '([^/']+)/([^']+)'", text)
+    if isinstance(e, MissingConfigException) and missing:
+        group, name = missing.groups()
+        listing = text.split("Available options", 1)[-1].split("Config search path", 1)[0]
+        options = [ln.strip() for ln in listing.splitlines()[1:] if ln.strip()]
+        return group, f"no preset {name!r}; available: {', '.join(options)}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return "config", " ".join(lines[:2])

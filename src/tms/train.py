@@ -1,0 +1,158 @@
+"""Batched training: many toy models in one tensor program, AdamW with hand-derived gradients."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tms.config import RunConfig, n_features, validate
+from tms.errors import TrainingDiverged
+from tms.features import FeatureSampler, FeatureStructure
+from tms.model import init_weights, loss_and_grads
+from tms.progress import Progress
+
+
+@dataclass
+class TrainResult:
+    """What a run produced; arrays are numpy, on the CPU."""
+
+    W: np.ndarray  # (I, m, n)
+    b: np.ndarray  # (I, n)
+    loss: np.ndarray  # (windows, I) mean loss per window of `log_every` steps
+    loss_step: np.ndarray  # (windows,) last step (1-based) of each window
+    feature_probability: np.ndarray  # (I,)
+    seed: np.ndarray  # (I,)
+    importance: np.ndarray  # (n,)
+    set_id: np.ndarray  # (n,)
+    snapshots: dict  # step -> W (I, m, n), for the steps asked for
+
+
+def instance_layout(cfg: RunConfig):
+    """Per-instance feature probability and seed: one block of n_instances per sparsity."""
+    sparsities = list(cfg.data.sparsities) or [cfg.data.sparsity]
+    p = np.repeat(1.0 - np.asarray(sparsities, dtype=np.float64), cfg.n_instances)
+    seeds = np.tile(cfg.seed + np.arange(cfg.n_instances), len(sparsities))
+    return p, seeds
+
+
+def importance_vector(cfg: RunConfig) -> np.ndarray:
+    n = n_features(cfg.data)
+    if cfg.model.importance is not None:
+        return np.asarray(cfg.model.importance, dtype=np.float32)
+    return (cfg.model.importance_decay ** np.arange(n)).astype(np.float32)
+
+
+def lr_factor(schedule: str, step: int, steps: int) -> float:
+    """Learning-rate multiplier at 0-based ``step``."""
+    if schedule == "constant":
+        return 1.0
+    frac = step / max(steps, 1)
+    if schedule == "linear":
+        return 1.0 - frac
+    return 0.5 * (1.0 + math.cos(math.pi * frac))  # cosine
+
+
+class AdamW:
+    """AdamW over a list of tensors, same update rule as torch.optim.AdamW, in place."""
+
+    def __init__(self, params, weight_decay: float, betas=(0.9, 0.999), eps=1e-8):
+        self.params = params
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.weight_decay = weight_decay
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.t = 0
+
+    def step(self, grads, lr: float) -> None:
+        self.t += 1
+        bc1 = 1.0 - self.beta1**self.t
+        bc2_sqrt = math.sqrt(1.0 - self.beta2**self.t)
+        torch._foreach_mul_(self.params, 1.0 - lr * self.weight_decay)
+        torch._foreach_lerp_(self.m, grads, 1.0 - self.beta1)
+        torch._foreach_mul_(self.v, self.beta2)
+        torch._foreach_addcmul_(self.v, grads, grads, 1.0 - self.beta2)
+        denom = torch._foreach_sqrt(self.v)
+        torch._foreach_div_(denom, bc2_sqrt)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(self.params, self.m, denom, -lr / bc1)
+
+
+def _window(steps: int, log_every: int) -> int:
+    if log_every > 0:
+        return log_every
+    return max(1, math.ceil(steps / 1000))
+
+
+def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResult:
+    """Train all instances of ``cfg`` together and return their final parameters.
+
+    Raises TrainingDiverged if any instance's loss becomes non-finite.
+    """
+    validate(cfg)
+    tc = cfg.train
+    device = torch.device(tc.device)
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    p, seeds = instance_layout(cfg)
+    importance_np = importance_vector(cfg)
+    importance = torch.as_tensor(importance_np, device=device)  # (n,)
+
+    W, b = init_weights(seeds, cfg.model.m, structure.n, device)  # (I, m, n), (I, n)
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    sampler = FeatureSampler(structure, torch.as_tensor(p, device=device), generator)
+    opt = AdamW([W, b], tc.weight_decay)
+
+    window = _window(tc.steps, tc.log_every)
+    buf = torch.zeros((window, len(p)), device=device)  # (window, I) per-step losses
+    history, history_step = [], []
+    snapshot_steps = set(int(s) for s in snapshot_steps)
+    snapshots = {0: W.cpu().numpy().copy()} if 0 in snapshot_steps else {}
+    bar = Progress(tc.steps, label, enabled=tc.progress)
+
+    for step in range(tc.steps):
+        if tc.sampler == "sparse":
+            x, n_zero = sampler.sample_sparse(tc.batch)  # (I, K, n)
+        else:
+            x, n_zero = sampler.sample_dense(tc.batch), 0  # (I, B, n)
+        loss, dW, db = loss_and_grads(W, b, x, importance, n_zero)
+        buf[step % window] = loss
+        opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
+        done = step + 1
+        if done % window == 0 or done == tc.steps:
+            filled = buf[: (done - 1) % window + 1]
+            _check_finite(filled, done - filled.shape[0], p, seeds)
+            history.append(filled.mean(0).cpu().numpy())
+            history_step.append(done)
+            bar.update(done)
+        if done in snapshot_steps:
+            snapshots[done] = W.cpu().numpy().copy()
+    bar.close()
+
+    n_inst = len(p)
+    return TrainResult(
+        W=W.cpu().numpy(),
+        b=b.cpu().numpy(),
+        loss=np.stack(history) if history else np.zeros((0, n_inst), np.float32),
+        loss_step=np.asarray(history_step, dtype=np.int64),
+        feature_probability=p,
+        seed=seeds,
+        importance=importance_np,
+        set_id=structure.set_id,
+        snapshots=snapshots,
+    )
+
+
+def _check_finite(losses: torch.Tensor, first_step: int, p, seeds) -> None:
+    """Raise TrainingDiverged naming the first non-finite (step, instance) in a window."""
+    finite = torch.isfinite(losses)
+    if bool(finite.all()):
+        return
+    row, inst = (~finite).nonzero()[0].tolist()
+    raise TrainingDiverged(
+        f"non-finite loss at step {first_step + row + 1} in instance {inst} "
+        f"(seed {int(seeds[inst])}, feature probability {p[inst]:.4g}); "
+        "lower train.lr or check the data config"
+    )
