@@ -88,13 +88,22 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def _check_int(value, field_name: str, lowest: int) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+    _check(ok, field_name, f"got {value}; must be an integer >= {lowest}")
+
+
+def _check_choice(value, field_name: str, allowed) -> None:
+    _check(value in allowed, field_name, f"got {value!r}; allowed: {', '.join(allowed)}")
+
+
 def validate_data(data: DataConfig, prefix: str = "data") -> None:
     _check(len(data.sets) >= 1, f"{prefix}.sets", "needs at least one feature set")
     for i, s in enumerate(data.sets):
         where = f"{prefix}.sets[{i}]"
-        _check(s.kind in KINDS, f"{where}.kind", f"got {s.kind!r}; allowed: {', '.join(KINDS)}")
-        _check(isinstance(s.size, int) and s.size >= 1, f"{where}.size", f"got {s.size}; must be an integer >= 1")
-        _check(isinstance(s.count, int) and s.count >= 1, f"{where}.count", f"got {s.count}; must be an integer >= 1")
+        _check_choice(s.kind, f"{where}.kind", KINDS)
+        _check_int(s.size, f"{where}.size", 1)
+        _check_int(s.count, f"{where}.count", 1)
     values = data.sparsities if len(data.sparsities) else [data.sparsity]
     name = f"{prefix}.sparsities" if len(data.sparsities) else f"{prefix}.sparsity"
     for v in values:
@@ -106,38 +115,27 @@ def n_features(data: DataConfig) -> int:
 
 
 def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
-    _check(isinstance(model.m, int) and model.m >= 1, f"{prefix}.m", f"got {model.m}; must be an integer >= 1")
-    _check(
-        _is_number(model.importance_decay) and model.importance_decay > 0,
-        f"{prefix}.importance_decay",
-        f"got {model.importance_decay}; must be > 0",
-    )
+    _check_int(model.m, f"{prefix}.m", 1)
+    decay = model.importance_decay
+    _check(_is_number(decay) and decay > 0, f"{prefix}.importance_decay", f"got {decay}; must be > 0")
     if model.importance is not None:
-        _check(
-            len(model.importance) == n,
-            f"{prefix}.importance",
-            f"has length {len(model.importance)}; must have length n = {n} (one weight per feature)",
-        )
-        _check(
-            all(_is_number(v) and v >= 0 for v in model.importance),
-            f"{prefix}.importance",
-            "entries must be finite and >= 0",
-        )
+        got = len(model.importance)
+        _check(got == n, f"{prefix}.importance", f"has length {got}; must have length n = {n} (one per feature)")
+        ok = all(_is_number(v) and v >= 0 for v in model.importance)
+        _check(ok, f"{prefix}.importance", "entries must be finite and >= 0")
 
 
 def validate_train(train: TrainConfig, prefix: str = "train") -> None:
-    _check(isinstance(train.steps, int) and train.steps >= 0, f"{prefix}.steps", f"got {train.steps}; must be an integer >= 0")
-    _check(isinstance(train.batch, int) and train.batch >= 1, f"{prefix}.batch", f"got {train.batch}; must be an integer >= 1")
+    _check_int(train.steps, f"{prefix}.steps", 0)
+    _check_int(train.batch, f"{prefix}.batch", 1)
     _check(_is_number(train.lr) and train.lr > 0, f"{prefix}.lr", f"got {train.lr}; must be > 0")
-    _check(
-        _is_number(train.weight_decay) and train.weight_decay >= 0,
-        f"{prefix}.weight_decay",
-        f"got {train.weight_decay}; must be >= 0",
-    )
-    _check(train.schedule in SCHEDULES, f"{prefix}.schedule", f"got {train.schedule!r}; allowed: {', '.join(SCHEDULES)}")
-    _check(train.sampler in SAMPLERS, f"{prefix}.sampler", f"got {train.sampler!r}; allowed: {', '.join(SAMPLERS)}")
-    _check(train.device == "cpu" or train.device.startswith("cuda"), f"{prefix}.device", f"got {train.device!r}; allowed: cpu, cuda, cuda:N")
-    _check(isinstance(train.log_every, int) and train.log_every >= 0, f"{prefix}.log_every", f"got {train.log_every}; must be an integer >= 0")
+    wd = train.weight_decay
+    _check(_is_number(wd) and wd >= 0, f"{prefix}.weight_decay", f"got {wd}; must be >= 0")
+    _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
+    _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
+    device_ok = train.device == "cpu" or train.device.startswith("cuda")
+    _check(device_ok, f"{prefix}.device", f"got {train.device!r}; allowed: cpu, cuda, cuda:N")
+    _check_int(train.log_every, f"{prefix}.log_every", 0)
 
 
 def validate(cfg: RunConfig) -> RunConfig:
@@ -145,6 +143,6 @@ def validate(cfg: RunConfig) -> RunConfig:
     validate_data(cfg.data)
     validate_model(cfg.model, n_features(cfg.data))
     validate_train(cfg.train)
-    _check(isinstance(cfg.n_instances, int) and cfg.n_instances >= 1, "n_instances", f"got {cfg.n_instances}; must be an integer >= 1")
-    _check(isinstance(cfg.seed, int) and cfg.seed >= 0, "seed", f"got {cfg.seed}; must be an integer >= 0")
+    _check_int(cfg.n_instances, "n_instances", 1)
+    _check_int(cfg.seed, "seed", 0)
     return cfg
