@@ -1,0 +1,28 @@
+"""tms: toy models of superposition with correlated and anticorrelated features.
+
+Plain PyTorch + dataclasses; Hydra is only needed by the command-line entry points.
+"""
+
+from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
+from tms.errors import ConfigError, TrainingDiverged
+from tms.features import FeatureSampler, FeatureStructure
+from tms.model import ToyModel, loss_per_instance, reconstruct
+from tms.train import TrainResult, train
+
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "FeatureSampler",
+    "FeatureSet",
+    "FeatureStructure",
+    "ModelConfig",
+    "RunConfig",
+    "ToyModel",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "loss_per_instance",
+    "reconstruct",
+    "train",
+    "validate",
+]

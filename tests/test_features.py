@@ -1,0 +1,132 @@
+"""Statistics of the feature generators against the documented convention.
+
+Tolerances: every rate is estimated from N >= 100k samples, so a rate r has standard error
+sqrt(r (1 - r) / N). We allow 5 standard errors (a false alarm once in ~1.7 million checks),
+and the draws are seeded, so the test is exact-repeatable.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tms.config import FeatureSet
+from tms.features import FeatureSampler, FeatureStructure
+
+N = 200_000
+P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well measured
+
+
+def draw(sets, p=P, sampler="dense", n=N, seed=0) -> np.ndarray:
+    """(N, n) samples from one instance; the sparse sampler's undrawn zero rows are restored."""
+    structure = FeatureStructure.from_sets(sets)
+    s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), torch.Generator().manual_seed(seed))
+    if sampler == "dense":
+        return s.sample_dense(n)[0].numpy()
+    x, n_zero = s.sample_sparse(n)
+    return np.concatenate([x[0].numpy(), np.zeros((n_zero, structure.n), np.float32)])
+
+
+def assert_rate(observed: float, expected: float, n: int = N) -> None:
+    se = math.sqrt(expected * (1 - expected) / n)
+    assert abs(observed - expected) <= 5 * se + 1e-12, f"rate {observed:.5f}, expected {expected:.5f} ± {5 * se:.5f}"
+
+
+SAMPLERS = ["dense", "sparse"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize(
+    ("kind", "size", "expected_rate"),
+    [("independent", 3, P), ("correlated", 3, P), ("anticorrelated", 3, P / 3), ("anticorrelated", 2, P / 2)],
+)
+def test_marginal_rates_match_convention(sampler, kind, size, expected_rate):
+    x = draw([FeatureSet(kind, size, 2)], sampler=sampler)
+    for rate in (x > 0).mean(0):
+        assert_rate(rate, expected_rate)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_correlated_sets_are_all_or_none(sampler):
+    x = draw([FeatureSet("correlated", 3, 2)], sampler=sampler) > 0
+    for block in (x[:, :3], x[:, 3:]):
+        on = block.sum(1)
+        assert set(np.unique(on)) <= {0, 3}
+    # ...and the two sets are independent of each other: both on at rate p^2.
+    assert_rate((x[:, 0] & x[:, 3]).mean(), P * P)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_anticorrelated_sets_never_cooccur(sampler):
+    x = draw([FeatureSet("anticorrelated", 3, 2)], sampler=sampler) > 0
+    assert x[:, :3].sum(1).max() == 1
+    assert x[:, 3:].sum(1).max() == 1
+    # A set is active (one feature on) at rate p.
+    assert_rate(x[:, :3].any(1).mean(), P)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_independent_pairs_cooccur_at_p_squared(sampler):
+    x = draw([FeatureSet("independent", 3, 1)], sampler=sampler) > 0
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        assert_rate((x[:, i] & x[:, j]).mean(), P * P)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_nonzero_values_are_uniform_on_unit_interval(sampler):
+    x = draw([FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1)], sampler=sampler)
+    values = x[x > 0]
+    assert values.min() >= 0.0 and values.max() < 1.0
+    se = math.sqrt(1 / 12 / values.size)  # std of a U[0,1) mean
+    assert abs(values.mean() - 0.5) < 5 * se
+    # Uniform, not just mean 0.5: each decile holds a tenth of the values.
+    deciles = np.histogram(values, bins=10, range=(0, 1))[0] / values.size
+    for d in deciles:
+        assert_rate(d, 0.1, values.size)
+
+
+def test_values_are_independent_of_each_other_within_a_correlated_set():
+    x = draw([FeatureSet("correlated", 2, 1)])
+    on = x[:, 0] > 0
+    r = np.corrcoef(x[on, 0], x[on, 1])[0, 1]
+    assert abs(r) < 5 / math.sqrt(on.sum())  # null std of a correlation is 1/sqrt(n)
+
+
+def test_mixed_structure_keeps_each_kind_convention():
+    sets = [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1), FeatureSet("independent", 2, 1)]
+    x = draw(sets, sampler="sparse") > 0
+    assert np.array_equal(x[:, 0], x[:, 1])
+    assert not (x[:, 2] & x[:, 3]).any()
+    for rate, expected in zip(x.mean(0), [P, P, P / 2, P / 2, P, P]):
+        assert_rate(rate, expected)
+    structure = FeatureStructure.from_sets(sets)
+    assert structure.set_id.tolist() == [0, 0, 1, 1, -1, -1]
+    assert structure.set_kinds == ["correlated", "anticorrelated"]
+
+
+@pytest.mark.parametrize("p", [0.01, 0.05, 0.5])
+def test_sparse_sampler_draws_the_binomial_number_of_nonzero_samples(p):
+    """K_i, the count of not-all-zero samples, has mean B (1 - S^U) for every instance."""
+    structure = FeatureStructure.from_sets([FeatureSet("correlated", 2, 3)])  # U = 3 units
+    probs = torch.full((64,), p, dtype=torch.float64)
+    s = FeatureSampler(structure, probs, torch.Generator().manual_seed(1))
+    batch, reps = 1024, 50
+    nonzero = sum(int((s.sample_sparse(batch)[0].abs().sum(-1) > 0).sum()) for _ in range(reps))
+    total = 64 * batch * reps
+    assert_rate(nonzero / total, 1 - (1 - p) ** 3, total)
+
+
+def test_sparse_sampler_handles_dense_features():
+    """S = 0: every sample is nonzero and nothing is left implicit."""
+    structure = FeatureStructure.from_sets([FeatureSet("correlated", 2, 2)])
+    s = FeatureSampler(structure, torch.tensor([1.0], dtype=torch.float64), torch.Generator().manual_seed(0))
+    x, n_zero = s.sample_sparse(256)
+    assert n_zero == 0 and x.shape == (1, 256, 4) and bool((x > 0).all())
+
+
+def test_generator_seed_fixes_the_batch():
+    a = draw([FeatureSet("correlated", 2, 2)], n=1000, seed=3, sampler="sparse")
+    b = draw([FeatureSet("correlated", 2, 2)], n=1000, seed=3, sampler="sparse")
+    c = draw([FeatureSet("correlated", 2, 2)], n=1000, seed=4, sampler="sparse")
+    assert np.array_equal(a, b) and not np.array_equal(a, c)

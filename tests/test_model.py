@@ -1,0 +1,96 @@
+"""The toy model: shapes, initialisation, and hand-derived gradients."""
+
+import math
+
+import pytest
+import torch
+
+from tms.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct
+
+
+def random_problem(I=3, m=2, n=5, B=16, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn((I, m, n), generator=g, dtype=dtype)
+    b = torch.randn((I, n), generator=g, dtype=dtype) * 0.3
+    x = torch.rand((I, B, n), generator=g, dtype=dtype) * (torch.rand((I, B, n), generator=g, dtype=dtype) < 0.5)
+    importance = torch.rand((n,), generator=g, dtype=dtype) + 0.1
+    return W, b, x, importance
+
+
+def test_forward_shapes():
+    model = ToyModel(n=6, m=2, seeds=range(4))
+    x = torch.rand(4, 10, 6)
+    assert model.W.shape == (4, 2, 6) and model.b.shape == (4, 6)
+    assert model(x).shape == (4, 10, 6)
+    assert model.loss(x).shape == (4,)
+
+
+def test_forward_is_relu_of_wtw_x_plus_b():
+    W, b, x, _ = random_problem()
+    expected = torch.relu(torch.einsum("imn,imk,ibk->ibn", W, W, x) + b[:, None, :])
+    torch.testing.assert_close(reconstruct(W, b, x), expected)
+
+
+def test_instances_do_not_interact():
+    W, b, x, imp = random_problem()
+    full = loss_per_instance(W, b, x, imp)
+    alone = loss_per_instance(W[1:2], b[1:2], x[1:2], imp)
+    torch.testing.assert_close(full[1:2], alone)
+
+
+@pytest.mark.parametrize("n_zero", [0, 7])
+def test_hand_derived_gradients_match_autograd(n_zero):
+    W, b, x, imp = random_problem()
+    Wg, bg = W.clone().requires_grad_(), b.clone().requires_grad_()
+    loss = loss_per_instance(Wg, bg, x, imp, n_zero)
+    loss.sum().backward()
+    manual_loss, dW, db = loss_and_grads(W, b, x, imp, n_zero)
+    torch.testing.assert_close(manual_loss, loss.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(dW, Wg.grad, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(db, bg.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_matches_finite_differences():
+    W, b, x, imp = random_problem(I=2, n=4, B=8, seed=5)
+
+    def loss_from(Wv, bv):
+        return loss_per_instance(Wv, bv, x, imp, 3).sum()
+
+    # Central differences are exact away from ReLU kinks; the seeded problem has none within eps.
+    assert torch.autograd.gradcheck(loss_from, (W.requires_grad_(), b.requires_grad_()), eps=1e-6, atol=1e-6)
+    _, dW, db = loss_and_grads(W.detach(), b.detach(), x, imp, 3)
+    eps = 1e-6
+    for idx in [(0, 0, 0), (1, 1, 3), (0, 1, 2)]:
+        Wp, Wm = W.detach().clone(), W.detach().clone()
+        Wp[idx] += eps
+        Wm[idx] -= eps
+        fd = (loss_from(Wp, b.detach()) - loss_from(Wm, b.detach())) / (2 * eps)
+        assert abs(fd.item() - dW[idx].item()) < 1e-6
+
+
+def test_implicit_zero_samples_equal_explicit_zero_rows():
+    W, b, x, imp = random_problem(B=10)
+    padded = torch.cat([x, torch.zeros(x.shape[0], 6, x.shape[2], dtype=x.dtype)], 1)
+    torch.testing.assert_close(loss_per_instance(W, b, x, imp, 6), loss_per_instance(W, b, padded, imp))
+    _, dW1, db1 = loss_and_grads(W, b, x, imp, 6)
+    _, dW2, db2 = loss_and_grads(W, b, padded, imp, 0)
+    torch.testing.assert_close(dW1, dW2)
+    torch.testing.assert_close(db1, db2)
+
+
+def test_init_is_xavier_normal_per_model_and_independent_of_instance_count():
+    m, n = 3, 12
+    W, b = init_weights(range(2000), m, n)
+    expected_std = math.sqrt(2.0 / (m + n))
+    # 72k draws: the sample std has relative standard error ~1/sqrt(2N) = 0.26%; allow 2%.
+    assert abs(W.std().item() / expected_std - 1) < 0.02
+    assert bool((b == 0).all())
+    alone, _ = init_weights([7], m, n)
+    torch.testing.assert_close(alone[0], W[7])
+
+
+def test_toy_model_from_arrays_round_trips():
+    W, b, _, _ = random_problem(dtype=torch.float32)
+    model = ToyModel.from_arrays(W.numpy(), b.numpy())
+    torch.testing.assert_close(model.W.detach(), W)
+    torch.testing.assert_close(model.b.detach(), b)

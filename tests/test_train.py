@@ -1,0 +1,92 @@
+"""The batched trainer: it learns, it is deterministic, it refuses to diverge silently."""
+
+import numpy as np
+import pytest
+import torch
+
+from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig
+from tms.errors import TrainingDiverged
+from tms.train import AdamW, instance_layout, lr_factor, train
+
+
+def small_config(**train_kwargs) -> RunConfig:
+    tc = dict(steps=300, batch=256, progress=False)
+    tc.update(train_kwargs)
+    return RunConfig(
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.9),
+        model=ModelConfig(m=2),
+        train=TrainConfig(**tc),
+        n_instances=4,
+    )
+
+
+@pytest.mark.parametrize("sampler", ["sparse", "dense"])
+def test_short_run_lowers_the_loss(sampler):
+    result = train(small_config(sampler=sampler, steps=500, log_every=50))
+    first, last = result.loss[0], result.loss[-1]
+    assert result.loss.shape == (10, 4)
+    assert bool((last < 0.7 * first).all()), (first, last)
+
+
+def test_same_config_and_seed_give_bit_identical_weights():
+    a, b = train(small_config()), train(small_config())
+    assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b)
+    assert np.array_equal(a.loss, b.loss)
+
+
+def test_different_seed_gives_different_weights():
+    cfg = small_config()
+    other = small_config()
+    other.seed = 1
+    assert not np.array_equal(train(cfg).W, train(other).W)
+
+
+def test_non_finite_loss_stops_training_naming_step_and_instance():
+    with pytest.raises(TrainingDiverged, match=r"non-finite loss at step \d+ in instance \d+"):
+        train(small_config(lr=1000.0))
+
+
+def test_sparsity_sweep_runs_along_the_instance_axis():
+    cfg = small_config(steps=5)
+    cfg.data.sparsities = [0.5, 0.9, 0.99]
+    p, seeds = instance_layout(cfg)
+    assert p.tolist() == pytest.approx([0.5] * 4 + [0.1] * 4 + [0.01] * 4)
+    assert seeds.tolist() == [0, 1, 2, 3] * 3
+    result = train(cfg)
+    assert result.W.shape == (12, 2, 4) and result.feature_probability.shape == (12,)
+
+
+def test_zero_steps_returns_the_initialisation():
+    result = train(small_config(steps=0))
+    assert result.loss.shape == (0, 4) and bool((result.b == 0).all())
+
+
+@pytest.mark.parametrize(
+    ("schedule", "start", "middle"), [("constant", 1.0, 1.0), ("linear", 1.0, 0.5), ("cosine", 1.0, 0.5)]
+)
+def test_learning_rate_schedules(schedule, start, middle):
+    assert lr_factor(schedule, 0, 100) == pytest.approx(start)
+    assert lr_factor(schedule, 50, 100) == pytest.approx(middle)
+    assert lr_factor(schedule, 99, 100) <= lr_factor(schedule, 98, 100)
+
+
+def test_adamw_matches_torch_adamw():
+    g = torch.Generator().manual_seed(0)
+    params = [torch.randn(3, 2, 4, generator=g), torch.randn(3, 4, generator=g)]
+    reference = [p.clone().requires_grad_() for p in params]
+    ours = AdamW([p.clone() for p in params], weight_decay=0.01)
+    torch_opt = torch.optim.AdamW(reference, lr=1e-2, weight_decay=0.01)
+    for _ in range(20):
+        grads = [torch.randn(p.shape, generator=g) for p in params]
+        for p, gr in zip(reference, grads):
+            p.grad = gr.clone()
+        torch_opt.step()
+        ours.step(grads, 1e-2)
+    for a, b in zip(ours.params, reference):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_snapshots_are_taken_at_requested_steps():
+    result = train(small_config(steps=20), snapshot_steps=[0, 5, 20])
+    assert sorted(result.snapshots) == [0, 5, 20]
+    assert np.array_equal(result.snapshots[20], result.W)
