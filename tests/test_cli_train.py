@@ -13,7 +13,9 @@ from tests.conftest import ROOT, run_module
 
 def test_train_writes_weights_config_and_metrics(tmp_path):
     out = tmp_path / "run"
-    proc = run_module("experiments.train", "data=mixed", "model.m=3", "train.steps=40", "n_instances=3", f"out_dir={out}")
+    proc = run_module(
+        "experiments.train", "data=mixed", "model.m=3", "train.steps=40", "n_instances=3", f"out_dir={out}"
+    )
     assert proc.returncode == 0, proc.stderr
     with np.load(out / "weights.npz") as f:
         assert f["W"].shape == (3, 3, 6) and f["b"].shape == (3, 6)
@@ -55,7 +57,9 @@ def test_diverging_run_exits_nonzero_and_writes_no_weights(tmp_path):
 
 def test_multirun_gives_each_job_its_own_folder(tmp_path):
     out = tmp_path / "sweep"
-    proc = run_module("experiments.train", "-m", "data.sparsity=0.9,0.99", "seed=0,1", "train.steps=5", f"out_dir={out}")
+    proc = run_module(
+        "experiments.train", "-m", "data.sparsity=0.9,0.99", "seed=0,1", "train.steps=5", f"out_dir={out}"
+    )
     assert proc.returncode == 0, proc.stderr
     jobs = sorted(p.parent for p in out.glob("*/metrics.json"))
     assert len(jobs) == 4

@@ -98,7 +98,7 @@ def test_mixed_structure_keeps_each_kind_convention():
     x = draw(sets, sampler="sparse") > 0
     assert np.array_equal(x[:, 0], x[:, 1])
     assert not (x[:, 2] & x[:, 3]).any()
-    for rate, expected in zip(x.mean(0), [P, P, P / 2, P / 2, P, P]):
+    for rate, expected in zip(x.mean(0), [P, P, P / 2, P / 2, P, P], strict=True):
         assert_rate(rate, expected)
     structure = FeatureStructure.from_sets(sets)
     assert structure.set_id.tolist() == [0, 0, 1, 1, -1, -1]

@@ -78,11 +78,11 @@ def test_adamw_matches_torch_adamw():
     torch_opt = torch.optim.AdamW(reference, lr=1e-2, weight_decay=0.01)
     for _ in range(20):
         grads = [torch.randn(p.shape, generator=g) for p in params]
-        for p, gr in zip(reference, grads):
+        for p, gr in zip(reference, grads, strict=True):
             p.grad = gr.clone()
         torch_opt.step()
         ours.step(grads, 1e-2)
-    for a, b in zip(ours.params, reference):
+    for a, b in zip(ours.params, reference, strict=True):
         torch.testing.assert_close(a, b.detach(), rtol=1e-5, atol=1e-6)
 
 

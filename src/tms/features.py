@@ -17,6 +17,11 @@ The other common convention gives each anticorrelated feature its own rate p (th
 active with probability k p). We do not use it: here every set, of any kind, is active with
 the same probability p, so sets of different kinds are equally frequent.
 
+How a batch is drawn. When the structure has few presence *patterns* (which units are on,
+and which feature of each active anticorrelated set; at most ``MAX_PATTERNS``), one uniform per
+sample picks a pattern by inverse CDF and n more give the values. Otherwise each unit gets its
+own uniform. Both give the same distribution; the pattern table just draws fewer numbers.
+
 Two samplers give batches with the same distribution:
 
 - ``sample_dense`` draws all B samples.
@@ -30,6 +35,7 @@ Two samplers give batches with the same distribution:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +43,8 @@ import numpy as np
 import torch
 
 from tms.config import FeatureSet
+
+MAX_PATTERNS = 4096
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,21 @@ class FeatureStructure:
             share=np.asarray(share, dtype=np.int64),
         )
 
+    def patterns(self):
+        """All presence patterns as (mask (P, n) float, unit options (P, U) int), or None if > MAX_PATTERNS.
+
+        Option 0 means the unit is off; option j >= 1 means it is on, and for an anticorrelated
+        set that its j-th feature is the one present. Row 0 is the all-off pattern.
+        """
+        options_per_unit = np.ones(self.n_units, dtype=np.int64)
+        np.maximum.at(options_per_unit, self.unit_of_feature, self.share)
+        if np.prod(options_per_unit + 1, dtype=np.float64) > MAX_PATTERNS:
+            return None
+        options = np.array(list(itertools.product(*[range(k + 1) for k in options_per_unit])), dtype=np.int64)
+        chosen = options[:, self.unit_of_feature]  # (P, n)
+        mask = (chosen >= 1) & ((self.share == 1) | (chosen == self.slot + 1))
+        return mask.astype(np.float32), options
+
     @property
     def set_kinds(self) -> list:
         """Kind of each set, indexed by set id."""
@@ -92,45 +115,73 @@ class FeatureStructure:
 class FeatureSampler:
     """Draws batches for many instances at once, each with its own feature probability.
 
-    All randomness comes from ``generator``, which lives on ``device``.
+    All randomness comes from ``generator``, which lives on the same device as
+    ``feature_probability`` (I,).
     """
 
     def __init__(self, structure: FeatureStructure, feature_probability: torch.Tensor, generator: torch.Generator):
         self.structure = structure
         self.generator = generator
-        device = feature_probability.device
-        p = feature_probability.to(torch.float32)  # (I,)
-        self.p = p
-        self.device = device
-        self.unit_of_feature = torch.as_tensor(structure.unit_of_feature, device=device)
-        slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
-        share = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
+        self.device = device = feature_probability.device
         p64 = feature_probability.to(torch.float64)[:, None]  # (I, 1)
-        # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
-        self.lo = (p64 * slot / share).to(torch.float32)[:, None, :]  # (I, 1, n)
-        self.hi = (p64 * (slot + 1) / share).to(torch.float32)[:, None, :]  # (I, 1, n)
-        # Truncated-geometric CDF of the first active unit, given that some unit is active.
+        self.p = feature_probability.to(torch.float32)  # (I,)
         q = 1.0 - p64  # sparsity S, (I, 1)
         U = structure.n_units
         self.p_nonzero = (1.0 - q**U).squeeze(1)  # (I,) P(sample is not all-zero), float64
-        j = torch.arange(U - 1, device=device, dtype=torch.float64)
-        self.first_cdf = ((1.0 - q ** (j + 1)) / (1.0 - q**U)).to(torch.float32)[:, None, :]  # (I, 1, U-1)
+        table = structure.patterns()
+        if table is not None:
+            mask, options = table
+            share = np.ones(U, dtype=np.int64)
+            np.maximum.at(share, structure.unit_of_feature, structure.share)
+            on = torch.as_tensor(options >= 1, device=device)  # (P, U)
+            per_unit = torch.where(on, p64[:, None, :] / torch.as_tensor(share, device=device), q[:, None, :])
+            prob = per_unit.prod(-1)  # (I, P) probability of each pattern
+            self.dense_cdf = _cdf(prob)  # (I, P)
+            self.sparse_cdf = _cdf(prob[:, 1:])  # (I, P-1) given not all-zero
+            # Pattern rows; one extra all-zero row at the end marks padding.
+            self.table = torch.as_tensor(np.concatenate([mask, np.zeros_like(mask[:1])]), device=device)
+        else:
+            self.table = None
+            slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
+            share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
+            self.unit_of_feature = torch.as_tensor(structure.unit_of_feature, device=device)
+            # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
+            self.lo = (p64 * slot / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
+            self.hi = (p64 * (slot + 1) / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
+            # Truncated-geometric CDF of the first active unit, given that some unit is active.
+            j = torch.arange(U - 1, device=device, dtype=torch.float64)
+            self.first_cdf = ((1.0 - q ** (j + 1)) / (1.0 - q**U)).to(torch.float32)[:, None, :]  # (I, 1, U-1)
 
     @property
     def n_instances(self) -> int:
         return self.p.shape[0]
 
-    def _features_from_units(self, u: torch.Tensor) -> torch.Tensor:
+    def _rand(self, *shape) -> torch.Tensor:
+        return torch.rand(shape, generator=self.generator, device=self.device)
+
+    def _from_patterns(self, cdf: torch.Tensor, offset: int, K: int, counts=None) -> torch.Tensor:
+        """(I, K, n): one uniform picks each row's pattern, n more give its values."""
+        n = self.structure.n
+        r = self._rand(self.n_instances, K, n + 1)  # (I, K, n + 1)
+        idx = torch.searchsorted(cdf, r[..., n].contiguous(), right=True)  # (I, K)
+        idx = idx.clamp_(max=cdf.shape[-1] - 1).add_(offset)
+        if counts is not None:  # padding rows beyond each instance's count are all-zero
+            rows = torch.arange(K, device=self.device)
+            idx.masked_fill_(rows >= counts[:, None], self.table.shape[0] - 1)
+        # Advanced indexing: F.embedding/index_select take ~8x longer on tables this small.
+        return self.table[idx].mul_(r[..., :n])
+
+    def _from_units(self, u: torch.Tensor) -> torch.Tensor:
         """Unit uniforms (I, B, U) -> features (I, B, n) with fresh U[0,1) values."""
         g = u[..., self.unit_of_feature]  # (I, B, n)
         on = (g >= self.lo) & (g < self.hi)
-        values = torch.rand(g.shape, generator=self.generator, device=self.device)
-        return values.mul_(on)
+        return self._rand(*g.shape).mul_(on)
 
     def sample_dense(self, batch: int) -> torch.Tensor:
         """A full batch, (I, batch, n)."""
-        u = torch.rand((self.n_instances, batch, self.structure.n_units), generator=self.generator, device=self.device)
-        return self._features_from_units(u)
+        if self.table is not None:
+            return self._from_patterns(self.dense_cdf, 0, batch)
+        return self._from_units(self._rand(self.n_instances, batch, self.structure.n_units))
 
     def sample_sparse(self, batch: int):
         """The not-all-zero samples of a batch: (x (I, K, n), n_implicit_zero (int)).
@@ -139,18 +190,24 @@ class FeatureSampler:
         drawn explicitly. The batch has B - K further all-zero samples that are not drawn.
         """
         I, U = self.n_instances, self.structure.n_units
-        counts = torch.binomial(
-            torch.full((I,), float(batch), dtype=torch.float64, device=self.device),
-            self.p_nonzero,
-            generator=self.generator,
-        )  # (I,)
-        K = int(counts.max().item())
-        u = torch.rand((I, K, U), generator=self.generator, device=self.device)
-        v = torch.rand((I, K, 1), generator=self.generator, device=self.device)
+        full = torch.full((I,), float(batch), dtype=torch.float64, device=self.device)
+        counts = torch.binomial(full, self.p_nonzero, generator=self.generator).to(torch.long)  # (I,)
+        K = int(counts.max())
+        if self.table is not None:
+            return self._from_patterns(self.sparse_cdf, 1, K, counts), batch - K
+        u = self._rand(I, K, U)
+        v = self._rand(I, K, 1)
         first = (v >= self.first_cdf).sum(-1, keepdim=True)  # (I, K, 1) first active unit J
         units = torch.arange(U, device=self.device)
         # Units before J are off (u := 1 >= p); unit J is on (u := u p, uniform on [0, p)).
         u = torch.where(units < first, 1.0, torch.where(units == first, u * self.p[:, None, None], u))
         rows = torch.arange(K, device=self.device)[None, :, None]
-        u.masked_fill_(rows >= counts.to(torch.long)[:, None, None], 1.0)  # padding rows: all-zero
-        return self._features_from_units(u), batch - K
+        u.masked_fill_(rows >= counts[:, None, None], 1.0)  # padding rows: all-zero
+        return self._from_units(u), batch - K
+
+
+def _cdf(prob: torch.Tensor) -> torch.Tensor:
+    """Normalised cumulative sums (I, P) as float32, ending in exactly 1."""
+    cdf = torch.cumsum(prob / prob.sum(-1, keepdim=True), -1)
+    cdf[..., -1] = 1.0
+    return cdf.to(torch.float32).contiguous()

@@ -1,0 +1,150 @@
+"""Geometry of trained toy models: pure numpy functions of W and the feature layout.
+
+Shapes: W is (I, m, n) for I models (a single (m, n) model is promoted to I = 1), set_id is
+(n,) with -1 for independent features. Columns W[:, :, i] are the feature directions.
+
+Thresholds, and why:
+- REPRESENTED_NORM = 0.5: a represented feature of these models has ||W_i|| near 1 (it must
+  be reconstructed through W^T W); a dropped one decays towards 0 under weight decay. Trained
+  norms fall in two clear groups, below 0.1 and above 0.8, so any cut in between agrees.
+- COLLAPSE_COS = cos(20 deg) ~ 0.94: two represented features of a set are "collapsed" onto one
+  direction when the angle between them is under 20 degrees. In a 2D model the tightest
+  non-collapsed arrangement of 3 sets puts 6 directions about 60 degrees apart, so 20 degrees
+  sits well inside the gap between "same direction" and "distinct directions".
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+REPRESENTED_NORM = 0.5
+COLLAPSE_COS = float(np.cos(np.deg2rad(20.0)))
+
+
+def _batched(W) -> np.ndarray:
+    W = np.asarray(W, dtype=np.float64)
+    return W[None] if W.ndim == 2 else W
+
+
+def set_members(set_id) -> list:
+    """Feature indices of each set, in set-id order."""
+    set_id = np.asarray(set_id)
+    return [np.flatnonzero(set_id == s) for s in range(int(set_id.max()) + 1)] if (set_id >= 0).any() else []
+
+
+def feature_norms(W) -> np.ndarray:
+    """(I, n) length of each feature direction."""
+    return np.linalg.norm(_batched(W), axis=1)
+
+
+def represented(W, threshold: float = REPRESENTED_NORM) -> np.ndarray:
+    """(I, n) True where a feature has a non-negligible direction."""
+    return feature_norms(W) >= threshold
+
+
+def cosine_matrix(W) -> np.ndarray:
+    """(I, n, n) cosine between every pair of feature directions (0 for zero vectors)."""
+    W = _batched(W)
+    norms = np.linalg.norm(W, axis=1, keepdims=True)  # (I, 1, n)
+    unit = np.divide(W, norms, out=np.zeros_like(W), where=norms > 0)
+    return np.einsum("imj,imk->ijk", unit, unit)
+
+
+def pair_angles(W, set_id) -> np.ndarray:
+    """(I, n_sets) angle in degrees between the first two features of each set."""
+    cos = cosine_matrix(W)
+    members = set_members(set_id)
+    return np.degrees(np.arccos(np.clip(np.stack([cos[:, s[0], s[1]] for s in members], 1), -1, 1)))
+
+
+def _within_set_mean(values: np.ndarray, mask: np.ndarray, set_id) -> np.ndarray:
+    """(I, n_sets) mean of values[i, a, b] over represented pairs a < b within each set."""
+    out = []
+    for s in set_members(set_id):
+        pairs = list(combinations(s, 2))
+        v = np.stack([values[:, a, b] for a, b in pairs], 1)  # (I, pairs)
+        ok = np.stack([mask[:, a] & mask[:, b] for a, b in pairs], 1)
+        with np.errstate(invalid="ignore"):
+            out.append(np.where(ok.any(1), (v * ok).sum(1) / ok.sum(1), np.nan))
+    return np.stack(out, 1)
+
+
+def within_set_abs_cos(W, set_id) -> np.ndarray:
+    """(I, n_sets) orthogonality of each set: mean |cos| over its represented pairs (0 = orthogonal)."""
+    return _within_set_mean(np.abs(cosine_matrix(W)), represented(W), set_id)
+
+
+def within_set_cos(W, set_id) -> np.ndarray:
+    """(I, n_sets) antipodality of each set: mean cos over its represented pairs (-1 = opposite)."""
+    return _within_set_mean(cosine_matrix(W), represented(W), set_id)
+
+
+def collapsed(W, set_id, threshold: float = COLLAPSE_COS) -> np.ndarray:
+    """(I, n_sets) True where all represented features of a set point the same way.
+
+    A set with fewer than two represented features is not counted as collapsed.
+    """
+    cos = cosine_matrix(W)
+    rep = represented(W)
+    out = []
+    for s in set_members(set_id):
+        pairs = list(combinations(s, 2))
+        both = np.stack([rep[:, a] & rep[:, b] for a, b in pairs], 1)
+        close = np.stack([cos[:, a, b] >= threshold for a, b in pairs], 1)
+        out.append(both.all(1) & close.all(1))
+    return np.stack(out, 1)
+
+
+def side_by_side(W, set_id) -> np.ndarray:
+    """(I,) for 2D models: in the angular order of represented directions, the features of
+    every non-collapsed set with all features represented are circular neighbours."""
+    W = _batched(W)
+    assert W.shape[1] == 2, "side_by_side needs 2D models (m = 2)"
+    rep = represented(W)
+    coll = collapsed(W, set_id)
+    members = set_members(set_id)
+    angle = np.arctan2(W[:, 1, :], W[:, 0, :])  # (I, n)
+    result = np.ones(W.shape[0], dtype=bool)
+    for i in range(W.shape[0]):
+        shown = np.flatnonzero(rep[i])
+        order = shown[np.argsort(angle[i, shown])]
+        position = {f: k for k, f in enumerate(order)}
+        for s_idx, s in enumerate(members):
+            if coll[i, s_idx] or not rep[i, s].all() or len(s) != 2:
+                continue
+            gap = abs(position[s[0]] - position[s[1]])
+            if gap not in (1, len(order) - 1):
+                result[i] = False
+    return result
+
+
+def mean_abs_cos_within_between(W, set_id):
+    """(within (I,), between (I,)): mean |cos| over pairs in the same set / in different sets."""
+    cos = np.abs(cosine_matrix(W))
+    set_id = np.asarray(set_id)
+    in_set = set_id >= 0
+    same = (set_id[:, None] == set_id[None, :]) & in_set[:, None] & ~np.eye(len(set_id), dtype=bool)
+    other = (set_id[:, None] != set_id[None, :]) & in_set[:, None] & in_set[None, :]
+    return (cos * same).sum((1, 2)) / max(same.sum(), 1), (cos * other).sum((1, 2)) / max(other.sum(), 1)
+
+
+def local_basis_ratio(W, set_id) -> np.ndarray:
+    """(I,) mean |cos| within sets divided by mean |cos| between sets.
+
+    Well below 1 means each set forms a local almost-orthogonal basis while different sets
+    share dimensions (superposition between, not within, sets).
+    """
+    within, between = mean_abs_cos_within_between(W, set_id)
+    return within / np.maximum(between, 1e-12)
+
+
+def dimensionality(W) -> np.ndarray:
+    """(I, n) the paper's feature dimensionality D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2."""
+    W = _batched(W)
+    norms = np.linalg.norm(W, axis=1)  # (I, n)
+    unit = np.divide(W, norms[:, None, :], out=np.zeros_like(W), where=norms[:, None, :] > 0)
+    dots = np.einsum("imj,imk->ijk", unit, W)  # (I, n, n): W_hat_j . W_k
+    denom = (dots**2).sum(-1)
+    return np.divide(norms**2, denom, out=np.zeros_like(norms), where=denom > 0)
