@@ -47,6 +47,7 @@ class CorrelatedApp:
     n_instances: int = 32  # models (seeds) per figure
     n_shown: int = 8  # models drawn per 2D figure
     seed: int = 0
+    controls: bool = True  # train independent-feature controls for the chance level
     train: TrainConfig = field(default_factory=TrainConfig)
     specs: dict[str, FigureSpec] = field(default_factory=dict)
 

@@ -1,0 +1,114 @@
+"""The paper's claims as checks on trained weights, one per figure.
+
+Each claim maps W (I, m, n) and set_id (n,) to a per-model verdict (did this model show the
+predicted geometry?) and a per-model key metric. The same check run on a control model with
+independent features (but the same set_id layout) gives the chance level.
+
+Tolerances, and why:
+- ORTHOGONAL_ABS_COS = cos(80 deg): a correlated set is orthogonal when every pair of its
+  features is within 10 degrees of 90. Trained orthogonal pairs land within ~2 degrees.
+- OPPOSITE_COS = -cos(20 deg): an anticorrelated set is opposite when its features are within
+  20 degrees of antipodal, the same 20 degrees that define a collapse.
+- LOCAL_BASIS_RATIO = 0.5: sets form local bases when the mean |cos| within sets is under half
+  the mean |cos| between sets. Random directions in m = 10 give a ratio near 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tms import metrics
+
+ORTHOGONAL_ABS_COS = float(np.cos(np.deg2rad(80.0)))
+OPPOSITE_COS = -float(np.cos(np.deg2rad(20.0)))
+LOCAL_BASIS_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class Claim:
+    statement: str  # the paper's claim, in words
+    geometry: str  # what a model must show to count
+    metric: str  # name of the key metric
+    holds: Callable  # (W, set_id) -> (I,) bool
+    key_metric: Callable  # (W, set_id) -> (I,) float
+
+
+def _all_represented(W, set_id) -> np.ndarray:
+    return metrics.represented(W)[:, np.asarray(set_id) >= 0].all(1)
+
+
+def _orthogonal(W, set_id):
+    return _all_represented(W, set_id) & (metrics.within_set_abs_cos(W, set_id) < ORTHOGONAL_ABS_COS).all(1)
+
+
+def _opposite(W, set_id):
+    return _all_represented(W, set_id) & (metrics.within_set_cos(W, set_id) < OPPOSITE_COS).all(1)
+
+
+def _side_by_side(W, set_id):
+    return metrics.side_by_side(W, set_id)
+
+
+def _local_basis(W, set_id):
+    return metrics.local_basis_ratio(W, set_id) < LOCAL_BASIS_RATIO
+
+
+CLAIMS = {
+    "correlated_pairs": Claim(
+        "correlated features are represented in orthogonal dimensions",
+        "every correlated set orthogonal (all pairs within 10° of 90°), all features represented",
+        "mean |cos| within sets",
+        _orthogonal,
+        lambda W, s: np.nanmean(metrics.within_set_abs_cos(W, s), 1),
+    ),
+    "anticorrelated_pairs": Claim(
+        "anticorrelated features are represented in opposite directions",
+        "every anticorrelated set opposite (within 20° of antipodal), all features represented",
+        "mean cos within sets",
+        _opposite,
+        lambda W, s: np.nanmean(metrics.within_set_cos(W, s), 1),
+    ),
+    "correlated_three_sets": Claim(
+        "correlated sets that cannot be orthogonal are arranged side by side (some may collapse)",
+        "the features of every non-collapsed set are angular neighbours",
+        "collapsed sets per model",
+        _side_by_side,
+        lambda W, s: metrics.collapsed(W, s).sum(1).astype(float),
+    ),
+    "local_orthogonal_basis": Claim(
+        "each correlated set forms a local almost-orthogonal basis",
+        f"mean |cos| within sets < {LOCAL_BASIS_RATIO} x mean |cos| between sets",
+        "within/between |cos| ratio",
+        _local_basis,
+        metrics.local_basis_ratio,
+    ),
+}
+
+
+def summarize_claim(name: str, W, set_id, control_W=None) -> dict:
+    """Fraction showing the geometry, key metric mean ± std, collapse and representation counts."""
+    claim = CLAIMS[name]
+    holds = claim.holds(W, set_id)
+    key = claim.key_metric(W, set_id)
+    coll = metrics.collapsed(W, set_id).sum(1)
+    unrep = (~metrics.represented(W)).sum(1)
+    out = {
+        "claim": claim.statement,
+        "geometry": claim.geometry,
+        "n_models": int(len(holds)),
+        "fraction_holds": float(holds.mean()),
+        "metric": claim.metric,
+        "metric_mean": float(np.nanmean(key)),
+        "metric_std": float(np.nanstd(key)),
+        "collapsed_sets_total": int(coll.sum()),
+        "models_with_collapse": int((coll > 0).sum()),
+        "unrepresented_features_total": int(unrep.sum()),
+        "models_with_unrepresented": int((unrep > 0).sum()),
+    }
+    if control_W is not None:
+        out["control_fraction_holds"] = float(claim.holds(control_W, set_id).mean())
+        out["control_metric_mean"] = float(np.nanmean(claim.key_metric(control_W, set_id)))
+    return out

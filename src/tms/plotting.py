@@ -1,0 +1,168 @@
+"""Figures drawn from saved run artifacts (npz files or dicts of arrays), never from live models.
+
+``plot_weights_2d`` draws aligned 2D solutions; ``plot_gram`` draws W^T W heatmaps. Both take
+the same keys as ``weights.npz``: W (I, m, n), set_id (n,), feature_probability (I,), seed (I,).
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from tms.artifacts import load_weights, write_bytes_atomic  # noqa: E402
+from tms.geometry import align_2d  # noqa: E402
+from tms.metrics import collapsed, pair_angles, represented  # noqa: E402
+
+SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "figure.titlesize": 12,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "svg.fonttype": "none",
+}
+
+
+def _arrays(source) -> dict:
+    return load_weights(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else source
+
+
+def feature_colors(set_id) -> list:
+    """One colour family per set, a distinct shade per feature inside it; grey for independent."""
+    set_id = np.asarray(set_id)
+    colors = []
+    for f, s in enumerate(set_id):
+        if s < 0:
+            colors.append((0.45, 0.45, 0.45, 1.0))
+            continue
+        members = np.flatnonzero(set_id == s)
+        shade = 0.9 - 0.45 * (np.searchsorted(members, f) / max(len(members) - 1, 1))
+        colors.append(plt.get_cmap(SET_COLORMAPS[s % len(SET_COLORMAPS)])(shade))
+    return colors
+
+
+def _setup_line(arrays, n_models: int, shown: int | None = None) -> str:
+    W = arrays["W"]
+    p = np.unique(np.round(arrays["feature_probability"], 6))
+    p_text = f"1−S = {p[0]:g}" if len(p) == 1 else f"1−S in [{p.min():g}, {p.max():g}]"
+    steps = int(arrays["loss_step"][-1]) if len(arrays.get("loss_step", [])) else 0
+    models = f"{shown} of {n_models} models" if shown is not None and shown < n_models else f"{n_models} models"
+    return f"n = {W.shape[2]}, m = {W.shape[1]}, {p_text}, {models}, {steps:,} steps"
+
+
+def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4):
+    """Aligned 2D weight plots: each feature's W column as a line from the origin with a dot.
+
+    Collapsed sets (all features within 20 degrees) are ringed and counted in the panel title;
+    features with a negligible norm are listed as unrepresented. Returns the Figure.
+    """
+    arrays = _arrays(source)
+    W, set_id = np.asarray(arrays["W"]), np.asarray(arrays["set_id"])
+    assert W.shape[1] == 2, "plot_weights_2d needs m = 2"
+    shown = min(n_shown, W.shape[0])
+    W_al = align_2d(W[:shown])  # (shown, 2, n)
+    coll = collapsed(W[:shown], set_id)  # (shown, sets)
+    rep = represented(W[:shown])  # (shown, n)
+    angles = pair_angles(W[:shown], set_id) if (set_id >= 0).any() else None
+    colors = feature_colors(set_id)
+    seeds = arrays.get("seed", np.arange(W.shape[0]))
+    rows = int(np.ceil(shown / columns))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, columns, figsize=(2.5 * columns, 2.8 * rows + 1.1), squeeze=False)
+        circle = np.linspace(0, 2 * np.pi, 200)
+        for k, ax in enumerate(axes.flat):
+            ax.set_axis_off()
+            if k >= shown:
+                continue
+            ax.plot(np.cos(circle), np.sin(circle), color="0.85", lw=0.8, zorder=0)
+            for f in range(W.shape[2]):
+                x, y = W_al[k, :, f]
+                ax.plot([0, x], [0, y], color=colors[f], lw=2, solid_capstyle="round", zorder=2)
+                ax.scatter([x], [y], color=[colors[f]], s=22, zorder=3, edgecolors="white", linewidths=0.5)
+            for s in np.flatnonzero(coll[k]):
+                tip = W_al[k, :, set_id == s].mean(0)
+                ax.scatter([tip[0]], [tip[1]], s=260, facecolors="none", edgecolors="crimson", lw=1.3, zorder=4)
+            lines = [f"seed {int(seeds[k])}"]
+            if angles is not None:
+                lines.append("∠ " + ", ".join(f"{a:.0f}°" for a in angles[k]))
+            notes = []
+            if coll[k].any():
+                notes.append(f"{int(coll[k].sum())} collapsed")
+            if (~rep[k]).any():
+                notes.append(f"{int((~rep[k]).sum())} unrepresented")
+            lines.append(" · ".join(notes))
+            ax.set_title("\n".join(lines), fontsize=8.5, color="crimson" if coll[k].any() else "black")
+            ax.set_xlim(-1.3, 1.3)
+            ax.set_ylim(-1.3, 1.3)
+            ax.set_aspect("equal")
+        handles = [
+            Line2D([], [], color=colors[f], lw=2, marker="o", ms=4, label=_feature_label(f, set_id))
+            for f in range(W.shape[2])
+        ]
+        if coll.any():
+            handles.append(
+                Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="crimson", label="collapsed set (< 20°)")
+            )
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), frameon=False, fontsize=8.5)
+        fig.suptitle(f"{title}\n{_setup_line(arrays, W.shape[0], shown)}")
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def _feature_label(f: int, set_id) -> str:
+    s = int(set_id[f])
+    if s < 0:
+        return f"f{f} (independent)"
+    members = np.flatnonzero(np.asarray(set_id) == s)
+    return f"set {s + 1}: f{f}" if f == members[0] else f"f{f}"
+
+
+def _set_boundaries(ax, set_id) -> None:
+    set_id = np.asarray(set_id)
+    for edge in np.flatnonzero(np.diff(set_id) != 0):
+        ax.axhline(edge + 0.5, color="black", lw=1.2)
+        ax.axvline(edge + 0.5, color="black", lw=1.2)
+
+
+def plot_gram(panels, title: str = "", index: int = 0):
+    """W^T W heatmaps side by side, one per (label, source) in ``panels``, for model ``index``.
+
+    Diverging colormap centred at 0 with symmetric limits shared by all panels; the set
+    boundaries of the first panel's layout are drawn on every panel. Returns the Figure.
+    """
+    loaded = [(label, _arrays(src)) for label, src in panels]
+    grams = [np.asarray(a["W"])[index].T @ np.asarray(a["W"])[index] for _, a in loaded]
+    vmax = max(float(np.abs(g).max()) for g in grams)
+    boundaries = loaded[0][1]["set_id"]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(grams), figsize=(4.6 * len(grams) + 0.8, 5.0), squeeze=False)
+        for ax, (label, arrays), gram in zip(axes.flat, loaded, grams, strict=True):
+            im = ax.imshow(gram, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+            _set_boundaries(ax, boundaries)
+            ticks = np.arange(0, gram.shape[0], 5)
+            ax.set_xticks(ticks)
+            ax.set_yticks(ticks)
+            ax.set_xlabel("feature")
+            ax.set_ylabel("feature")
+            ax.set_title(f"{label}\n{_setup_line(arrays, arrays['W'].shape[0])}", fontsize=8.5)
+        fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="WᵀW")
+        fig.suptitle(title)
+    return fig
+
+
+def save_figure(fig, stem) -> list:
+    """Write <stem>.png and <stem>.svg atomically; return the paths."""
+    paths = []
+    for ext in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, bbox_inches="tight")
+        paths.append(write_bytes_atomic(f"{stem}.{ext}", buf.getvalue()))
+    plt.close(fig)
+    return paths

@@ -1,0 +1,87 @@
+"""Geometry metrics on hand-made weight matrices with known answers."""
+
+import numpy as np
+import pytest
+
+from tms import metrics
+from tms.claims import CLAIMS, summarize_claim
+
+PAIRS = np.array([0, 0, 1, 1])
+
+
+def unit(deg):
+    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
+
+
+def W_from_angles(*degrees, norms=None):
+    norms = np.ones(len(degrees)) if norms is None else np.asarray(norms)
+    return np.stack([unit(d) * r for d, r in zip(degrees, norms, strict=True)], 1)  # (2, n)
+
+
+def test_pair_angles_and_cosines():
+    W = W_from_angles(0, 90, 45, 225)
+    assert metrics.pair_angles(W, PAIRS)[0] == pytest.approx([90, 180])
+    assert metrics.within_set_abs_cos(W, PAIRS)[0] == pytest.approx([0, 1])
+    assert metrics.within_set_cos(W, PAIRS)[0] == pytest.approx([0, -1])
+    assert metrics.cosine_matrix(W)[0, 0, 2] == pytest.approx(np.cos(np.deg2rad(45)))
+
+
+def test_unrepresented_features_are_left_out_of_set_metrics():
+    W = W_from_angles(0, 90, 45, 100, norms=[1, 1, 1, 0.01])
+    assert metrics.represented(W)[0].tolist() == [True, True, True, False]
+    assert np.isnan(metrics.within_set_abs_cos(W, PAIRS)[0, 1])
+    assert not metrics.collapsed(W, PAIRS)[0, 1]
+
+
+@pytest.mark.parametrize(("gap", "is_collapsed"), [(0, True), (15, True), (25, False), (60, False)])
+def test_collapse_threshold_is_twenty_degrees(gap, is_collapsed):
+    W = W_from_angles(10, 10 + gap, 200, 290)
+    assert metrics.collapsed(W, PAIRS)[0].tolist() == [is_collapsed, False]
+
+
+THREE = np.array([0, 0, 1, 1, 2, 2])
+
+
+def test_side_by_side_when_every_set_is_a_pair_of_angular_neighbours():
+    good = W_from_angles(0, 60, 120, 180, 240, 300)
+    interleaved = W_from_angles(0, 120, 60, 180, 240, 300)  # set 0 is split by set 1
+    assert metrics.side_by_side(np.stack([good, interleaved]), THREE).tolist() == [True, False]
+
+
+def test_side_by_side_ignores_collapsed_sets():
+    W = W_from_angles(0, 5, 90, 200, 180, 270)  # set 0 collapsed; sets 1, 2 interleaved
+    W2 = W_from_angles(0, 5, 90, 150, 200, 270)  # set 0 collapsed; sets 1, 2 neighbours
+    assert metrics.side_by_side(np.stack([W, W2]), THREE).tolist() == [False, True]
+
+
+def test_local_basis_ratio_separates_block_structure_from_uniform_overlap():
+    eye = np.eye(4)
+    # Two sets of 2 in m = 2: within sets orthogonal, between sets identical directions.
+    block = np.concatenate([eye[:2, :2], eye[:2, :2]], 1)  # (2, 4)
+    assert metrics.local_basis_ratio(block, PAIRS)[0] == pytest.approx(0.0)
+    overlap = W_from_angles(0, 45, 90, 135)
+    within, between = metrics.mean_abs_cos_within_between(overlap, PAIRS)
+    assert within[0] == pytest.approx(np.cos(np.deg2rad(45)))
+    # between pairs: (0,90) 0, (0,135) .707, (45,90) .707, (45,135) 0
+    assert between[0] == pytest.approx(np.cos(np.deg2rad(45)) / 2)
+
+
+def test_dimensionality_of_orthogonal_antipodal_and_shared_features():
+    orthogonal = np.eye(2)
+    assert metrics.dimensionality(orthogonal)[0] == pytest.approx([1, 1])
+    antipodal = W_from_angles(0, 180)
+    assert metrics.dimensionality(antipodal)[0] == pytest.approx([0.5, 0.5])
+    pentagon = W_from_angles(0, 72, 144, 216, 288)
+    assert metrics.dimensionality(pentagon)[0] == pytest.approx([0.4] * 5)
+
+
+def test_claims_on_ideal_solutions():
+    ortho = np.stack([W_from_angles(0, 90, 45, 135)])
+    opposite = np.stack([W_from_angles(0, 180, 90, 270)])
+    assert CLAIMS["correlated_pairs"].holds(ortho, PAIRS).tolist() == [True]
+    assert CLAIMS["correlated_pairs"].holds(opposite, PAIRS).tolist() == [False]
+    assert CLAIMS["anticorrelated_pairs"].holds(opposite, PAIRS).tolist() == [True]
+    assert CLAIMS["anticorrelated_pairs"].holds(ortho, PAIRS).tolist() == [False]
+    row = summarize_claim("correlated_pairs", np.concatenate([ortho, opposite]), PAIRS, control_W=opposite)
+    assert row["fraction_holds"] == 0.5 and row["control_fraction_holds"] == 0.0
+    assert row["n_models"] == 2
