@@ -135,7 +135,8 @@ def plot_gram(panels, title: str = "", index: int = 0):
     """W^T W heatmaps side by side, one per (label, source) in ``panels``, for model ``index``.
 
     Diverging colormap centred at 0 with symmetric limits shared by all panels; the set
-    boundaries of the first panel's layout are drawn on every panel. Returns the Figure.
+    boundaries of the first panel's layout are drawn on every panel, and the setup line
+    (n, m, 1-S, models, steps) is the first panel's. Returns the Figure.
     """
     loaded = [(label, _arrays(src)) for label, src in panels]
     grams = [np.asarray(a["W"])[index].T @ np.asarray(a["W"])[index] for _, a in loaded]
@@ -143,7 +144,7 @@ def plot_gram(panels, title: str = "", index: int = 0):
     boundaries = loaded[0][1]["set_id"]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(grams), figsize=(4.6 * len(grams) + 0.8, 5.0), squeeze=False)
-        for ax, (label, arrays), gram in zip(axes.flat, loaded, grams, strict=True):
+        for ax, (label, _), gram in zip(axes.flat, loaded, grams, strict=True):
             im = ax.imshow(gram, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
             _set_boundaries(ax, boundaries)
             ticks = np.arange(0, gram.shape[0], 5)
@@ -151,9 +152,9 @@ def plot_gram(panels, title: str = "", index: int = 0):
             ax.set_yticks(ticks)
             ax.set_xlabel("feature")
             ax.set_ylabel("feature")
-            ax.set_title(f"{label}\n{_setup_line(arrays, arrays['W'].shape[0])}", fontsize=8.5)
+            ax.set_title(label, fontsize=9.5)
         fig.colorbar(im, ax=list(axes.flat), shrink=0.8, label="WᵀW")
-        fig.suptitle(title)
+        fig.suptitle(f"{title}\n{_setup_line(loaded[0][1], loaded[0][1]['W'].shape[0])}")
     return fig
 
 
