@@ -11,10 +11,13 @@ and <name>.svg drawn from that npz, and finally summary.json and summary.md.
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import hydra
+import torch
 from omegaconf import DictConfig
 
 from experiments._cli import check_overrides, hydra_output_dir, one_line_errors
@@ -22,6 +25,7 @@ from tms.artifacts import load_weights, weights_arrays, write_json_atomic, write
 from tms.claims import summarize_claim
 from tms.config import DataConfig, FeatureSet, RunConfig, n_features, validate_data, validate_model, validate_train
 from tms.errors import ConfigError
+from tms.features import FeatureStructure
 from tms.hydra_config import CorrelatedApp, to_dataclass
 from tms.plotting import plot_gram, plot_weights_2d, save_figure
 from tms.summary import summary_markdown
@@ -48,7 +52,7 @@ def validate_app(app: CorrelatedApp) -> CorrelatedApp:
         if name not in HEATMAPS and spec.model.m != 2:
             raise ConfigError(f"specs.{name}.model.m", f"got {spec.model.m}; the 2D weight plot needs m = 2")
     validate_train(app.train)
-    for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0)):
+    for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0), ("workers", 1)):
         value = getattr(app, field_name)
         if value < lowest:
             raise ConfigError(field_name, f"got {value}; must be an integer >= {lowest}")
@@ -71,13 +75,54 @@ def control_config(cfg: RunConfig) -> RunConfig:
     return control
 
 
-def train_figure(app: CorrelatedApp, name: str, out: Path) -> Path:
-    """Train a figure's models (and control), save <name>.npz, return its path."""
-    cfg = run_config(app, name)
-    result = train(cfg, label=name)
+def train_all(app: CorrelatedApp) -> dict:
+    """Train every selected figure's models (and controls): {(name, is_control): TrainResult}.
+
+    Jobs are independent trainings of different shapes, so with workers > 1 they run in a
+    pool of single-threaded processes, longest first; each job's result depends only on its
+    config, not on the worker count.
+    """
+    jobs = {}
+    for name in app.figures:
+        cfg = run_config(app, name)
+        jobs[(name, False)] = cfg
+        if app.controls:
+            jobs[(name, True)] = control_config(cfg)
+    if app.workers <= 1:
+        return {key: train(cfg, label=_label(key)) for key, cfg in jobs.items()}
+    quiet = {key: _quiet(cfg) for key, cfg in jobs.items()}
+    order = sorted(quiet, key=lambda key: -_cost(quiet[key]))
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
+    with ProcessPoolExecutor(app.workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        futures = {key: pool.submit(train, quiet[key]) for key in order}
+        results = {}
+        for key in order:
+            results[key] = futures[key].result()
+            print(f"trained {_label(key)}", flush=True)
+    return results
+
+
+def _label(key) -> str:
+    name, is_control = key
+    return f"{name} control" if is_control else name
+
+
+def _quiet(cfg: RunConfig) -> RunConfig:
+    cfg = copy.deepcopy(cfg)
+    cfg.train.progress = False
+    return cfg
+
+
+def _cost(cfg: RunConfig) -> float:
+    """Rough work estimate: instances x expected non-zero samples x n (for job ordering)."""
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    p_nonzero = 1 - cfg.data.sparsity**structure.n_units
+    return cfg.n_instances * max(p_nonzero * cfg.train.batch, 1) * structure.n
+
+
+def save_figure_npz(name: str, result, control, out: Path) -> Path:
     extra = {}
-    if app.controls:
-        control = train(control_config(cfg), label=f"{name} control")
+    if control is not None:
         extra = {"control_W": control.W, "control_b": control.b, "control_loss": control.loss}
     return write_npz_atomic(out / f"{name}.npz", weights_arrays(result, extra))
 
@@ -107,9 +152,10 @@ def run(cfg: DictConfig) -> None:
         app = validate_app(to_dataclass(cfg))
         out = hydra_output_dir()
         start = time.perf_counter()
+        results = train_all(app)
         rows = {}
         for name in app.figures:
-            npz = train_figure(app, name, out)
+            npz = save_figure_npz(name, results[(name, False)], results.get((name, True)), out)
             draw_figure(name, npz, app.n_shown)
             rows[name] = summarize(name, npz)
             rows[name]["setup"] = setup_of(app, name)

@@ -6,11 +6,13 @@ and the draws are seeded, so the test is exact-repeatable.
 """
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
 import torch
 
+from tms import features
 from tms.config import FeatureSet
 from tms.features import FeatureSampler, FeatureStructure
 
@@ -18,10 +20,17 @@ N = 200_000
 P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well measured
 
 
-def draw(sets, p=P, sampler="dense", n=N, seed=0) -> np.ndarray:
-    """(N, n) samples from one instance; the sparse sampler's undrawn zero rows are restored."""
+def draw(sets, p=P, sampler="dense", n=N, seed=0, path="patterns") -> np.ndarray:
+    """(N, n) samples from one instance; the sparse sampler's undrawn zero rows are restored.
+
+    path="units" disables the pattern table, so the per-unit sampler (used for structures
+    with more than MAX_PATTERNS presence patterns) is tested on the same statistics.
+    """
     structure = FeatureStructure.from_sets(sets)
-    s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), torch.Generator().manual_seed(seed))
+    limit = features.MAX_PATTERNS if path == "patterns" else 0
+    with mock.patch.object(features, "MAX_PATTERNS", limit):
+        s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), torch.Generator().manual_seed(seed))
+    assert (s.table is None) == (path == "units")
     if sampler == "dense":
         return s.sample_dense(n)[0].numpy()
     x, n_zero = s.sample_sparse(n)
@@ -34,6 +43,7 @@ def assert_rate(observed: float, expected: float, n: int = N) -> None:
 
 
 SAMPLERS = ["dense", "sparse"]
+PATHS = ["patterns", "units"]
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -41,15 +51,17 @@ SAMPLERS = ["dense", "sparse"]
     ("kind", "size", "expected_rate"),
     [("independent", 3, P), ("correlated", 3, P), ("anticorrelated", 3, P / 3), ("anticorrelated", 2, P / 2)],
 )
-def test_marginal_rates_match_convention(sampler, kind, size, expected_rate):
-    x = draw([FeatureSet(kind, size, 2)], sampler=sampler)
+@pytest.mark.parametrize("path", PATHS)
+def test_marginal_rates_match_convention(path, sampler, kind, size, expected_rate):
+    x = draw([FeatureSet(kind, size, 2)], sampler=sampler, path=path)
     for rate in (x > 0).mean(0):
         assert_rate(rate, expected_rate)
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
-def test_correlated_sets_are_all_or_none(sampler):
-    x = draw([FeatureSet("correlated", 3, 2)], sampler=sampler) > 0
+@pytest.mark.parametrize("path", PATHS)
+def test_correlated_sets_are_all_or_none(path, sampler):
+    x = draw([FeatureSet("correlated", 3, 2)], sampler=sampler, path=path) > 0
     for block in (x[:, :3], x[:, 3:]):
         on = block.sum(1)
         assert set(np.unique(on)) <= {0, 3}
@@ -58,8 +70,9 @@ def test_correlated_sets_are_all_or_none(sampler):
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
-def test_anticorrelated_sets_never_cooccur(sampler):
-    x = draw([FeatureSet("anticorrelated", 3, 2)], sampler=sampler) > 0
+@pytest.mark.parametrize("path", PATHS)
+def test_anticorrelated_sets_never_cooccur(path, sampler):
+    x = draw([FeatureSet("anticorrelated", 3, 2)], sampler=sampler, path=path) > 0
     assert x[:, :3].sum(1).max() == 1
     assert x[:, 3:].sum(1).max() == 1
     # A set is active (one feature on) at rate p.
@@ -67,15 +80,17 @@ def test_anticorrelated_sets_never_cooccur(sampler):
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
-def test_independent_pairs_cooccur_at_p_squared(sampler):
-    x = draw([FeatureSet("independent", 3, 1)], sampler=sampler) > 0
+@pytest.mark.parametrize("path", PATHS)
+def test_independent_pairs_cooccur_at_p_squared(path, sampler):
+    x = draw([FeatureSet("independent", 3, 1)], sampler=sampler, path=path) > 0
     for i, j in [(0, 1), (0, 2), (1, 2)]:
         assert_rate((x[:, i] & x[:, j]).mean(), P * P)
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
-def test_nonzero_values_are_uniform_on_unit_interval(sampler):
-    x = draw([FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1)], sampler=sampler)
+@pytest.mark.parametrize("path", PATHS)
+def test_nonzero_values_are_uniform_on_unit_interval(path, sampler):
+    x = draw([FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1)], sampler=sampler, path=path)
     values = x[x > 0]
     assert values.min() >= 0.0 and values.max() < 1.0
     se = math.sqrt(1 / 12 / values.size)  # std of a U[0,1) mean
@@ -93,9 +108,10 @@ def test_values_are_independent_of_each_other_within_a_correlated_set():
     assert abs(r) < 5 / math.sqrt(on.sum())  # null std of a correlation is 1/sqrt(n)
 
 
-def test_mixed_structure_keeps_each_kind_convention():
+@pytest.mark.parametrize("path", PATHS)
+def test_mixed_structure_keeps_each_kind_convention(path):
     sets = [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1), FeatureSet("independent", 2, 1)]
-    x = draw(sets, sampler="sparse") > 0
+    x = draw(sets, sampler="sparse", path=path) > 0
     assert np.array_equal(x[:, 0], x[:, 1])
     assert not (x[:, 2] & x[:, 3]).any()
     for rate, expected in zip(x.mean(0), [P, P, P / 2, P / 2, P, P], strict=True):
@@ -130,3 +146,13 @@ def test_generator_seed_fixes_the_batch():
     b = draw([FeatureSet("correlated", 2, 2)], n=1000, seed=3, sampler="sparse")
     c = draw([FeatureSet("correlated", 2, 2)], n=1000, seed=4, sampler="sparse")
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_large_structures_use_the_per_unit_sampler_with_the_same_statistics():
+    """20 independent features have 2^20 patterns: the per-unit path is chosen automatically."""
+    structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
+    assert structure.patterns() is None
+    x = draw([FeatureSet("independent", 20, 1)], p=0.05, sampler="sparse", n=100_000, path="units") > 0
+    for rate in x.mean(0):
+        assert_rate(rate, 0.05, 100_000)
+    assert_rate((x[:, 0] & x[:, 19]).mean(), 0.05**2, 100_000)

@@ -144,13 +144,13 @@ class FeatureSampler:
             self.table = None
             slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
             share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
-            self.unit_of_feature = torch.as_tensor(structure.unit_of_feature, device=device)
+            one_to_one = np.array_equal(structure.unit_of_feature, np.arange(structure.n))
+            self.unit_of_feature = None if one_to_one else torch.as_tensor(structure.unit_of_feature, device=device)
             # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
             self.lo = (p64 * slot / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
             self.hi = (p64 * (slot + 1) / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
-            # Truncated-geometric CDF of the first active unit, given that some unit is active.
-            j = torch.arange(U - 1, device=device, dtype=torch.float64)
-            self.first_cdf = ((1.0 - q ** (j + 1)) / (1.0 - q**U)).to(torch.float32)[:, None, :]  # (I, 1, U-1)
+            # First active unit, given that some unit is active: J = floor(log(1 - v (1 - S^U)) / log S).
+            self.log_q = torch.log(q)[:, None, :]  # (I, 1, 1), -inf when S = 0
 
     @property
     def n_instances(self) -> int:
@@ -173,7 +173,7 @@ class FeatureSampler:
 
     def _from_units(self, u: torch.Tensor) -> torch.Tensor:
         """Unit uniforms (I, B, U) -> features (I, B, n) with fresh U[0,1) values."""
-        g = u[..., self.unit_of_feature]  # (I, B, n)
+        g = u if self.unit_of_feature is None else u[..., self.unit_of_feature]  # (I, B, n)
         on = (g >= self.lo) & (g < self.hi)
         return self._rand(*g.shape).mul_(on)
 
@@ -195,14 +195,15 @@ class FeatureSampler:
         K = int(counts.max())
         if self.table is not None:
             return self._from_patterns(self.sparse_cdf, 1, K, counts), batch - K
-        u = self._rand(I, K, U)
-        v = self._rand(I, K, 1)
-        first = (v >= self.first_cdf).sum(-1, keepdim=True)  # (I, K, 1) first active unit J
-        units = torch.arange(U, device=self.device)
-        # Units before J are off (u := 1 >= p); unit J is on (u := u p, uniform on [0, p)).
-        u = torch.where(units < first, 1.0, torch.where(units == first, u * self.p[:, None, None], u))
+        u = self._rand(I, K, U)  # (I, K, U)
+        v = self._rand(I, K, 1).to(torch.float64)  # (I, K, 1)
+        w = v.mul_(self.p_nonzero[:, None, None])  # uniform on [0, 1 - S^U)
+        first = torch.log1p(w.neg_()).div_(self.log_q).floor_().clamp_(0, U - 1).long()  # (I, K, 1) unit J
+        # Unit J is on (its uniform scaled into [0, p)); units before J are off (u := 1 >= p).
+        u.scatter_(-1, first, u.gather(-1, first).mul_(self.p[:, None, None]))
         rows = torch.arange(K, device=self.device)[None, :, None]
-        u.masked_fill_(rows >= counts[:, None, None], 1.0)  # padding rows: all-zero
+        first.masked_fill_(rows >= counts[:, None, None], U)  # padding rows: every unit off
+        u.masked_fill_(torch.arange(U, device=self.device) < first, 1.0)
         return self._from_units(u), batch - K
 
 

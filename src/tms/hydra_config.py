@@ -48,6 +48,7 @@ class CorrelatedApp:
     n_shown: int = 8  # models drawn per 2D figure
     seed: int = 0
     controls: bool = True  # train independent-feature controls for the chance level
+    workers: int = 2  # training processes (one torch thread each); 1 trains in this process
     train: TrainConfig = field(default_factory=TrainConfig)
     specs: dict[str, FigureSpec] = field(default_factory=dict)
 
