@@ -1,11 +1,10 @@
-"""Regenerate the paper's correlated / anticorrelated feature figures and their summary.
+"""Regenerate the paper's correlated / anticorrelated feature figures, sweeps and summary.
 
-    python -m experiments.correlated                       # all figures into figures/
+    python -m experiments.correlated                       # everything into figures/
     python -m experiments.correlated out_dir=/tmp/f figures=[correlated_pairs] train.steps=500
 
-For each figure <name> the output folder gets <name>.npz (the trained models, same keys as
-weights.npz, plus control_W/control_b for the independent-feature control), then <name>.png
-and <name>.svg drawn from that npz, and finally summary.json and summary.md.
+Flow: config -> training jobs (run in a pool of single-threaded processes) -> one
+<name>.npz per figure -> <name>.png/.svg drawn from that npz alone -> summary.json/.md.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import hydra
+import numpy as np
 import torch
 from omegaconf import DictConfig
 
@@ -27,32 +27,70 @@ from tms.config import DataConfig, FeatureSet, RunConfig, n_features, validate_d
 from tms.errors import ConfigError
 from tms.features import FeatureStructure
 from tms.hydra_config import CorrelatedApp, to_dataclass
-from tms.plotting import plot_gram, plot_weights_2d, save_figure
-from tms.summary import summary_markdown
+from tms.plotting import (
+    plot_collapse_transition,
+    plot_gram,
+    plot_learning_dynamics,
+    plot_sparsity_sweep,
+    plot_weights_2d,
+    save_figure,
+    split_prefixed,
+)
+from tms.summary import collapse_agreement, summary_markdown, sweep_table
+from tms.sweeps import merge_results, sweep_configs
 from tms.train import train
 
-TITLES = {
+# The paper's four figures: one model batch (and control) each, with the claim they test.
+PAPER_FIGURES = {
     "correlated_pairs": "Correlated pairs get orthogonal directions",
     "anticorrelated_pairs": "Anticorrelated pairs get opposite directions",
     "correlated_three_sets": "Three correlated pairs in 2D sit side by side (ringed: collapsed)",
     "local_orthogonal_basis": "Each correlated set forms a local almost-orthogonal basis",
 }
+SWEEP_LABELS = {
+    "correlated_pairs": "correlated pairs orthogonal",
+    "anticorrelated_pairs": "anticorrelated pairs opposite",
+    "correlated_three_sets": "three sets side by side",
+    "local_orthogonal_basis": "local orthogonal bases (n=20, m=10)",
+}
+TITLES = {
+    **PAPER_FIGURES,
+    "sparsity_sweep": "How often each predicted geometry appears, by sparsity",
+    "collapse_transition": "Collapse of 3 correlated pairs in 2D as features get denser",
+    "learning_dynamics": "Learning dynamics: 2 sets of 3 correlated features in m = 3",
+}
 HEATMAPS = {"local_orthogonal_basis"}
+NEEDS_SPEC = set(PAPER_FIGURES) | {"learning_dynamics"}
 
 
 def validate_app(app: CorrelatedApp) -> CorrelatedApp:
     for name in app.figures:
         if name not in TITLES:
             raise ConfigError("figures", f"unknown figure {name!r}; allowed: {', '.join(TITLES)}")
+    needed = set(app.figures) & NEEDS_SPEC
+    if "sparsity_sweep" in app.figures:
+        needed |= set(PAPER_FIGURES)
+    if "collapse_transition" in app.figures:
+        needed.add("correlated_three_sets")
+    for name in sorted(needed):
         if name not in app.specs:
-            raise ConfigError(f"specs.{name}", "missing; every selected figure needs a spec")
+            raise ConfigError(f"specs.{name}", "missing; the selected figures need it")
         spec = app.specs[name]
         validate_data(spec.data, f"specs.{name}.data")
         validate_model(spec.model, n_features(spec.data), f"specs.{name}.model")
-        if name not in HEATMAPS and spec.model.m != 2:
+        if name in PAPER_FIGURES and name not in HEATMAPS and spec.model.m != 2:
             raise ConfigError(f"specs.{name}.model.m", f"got {spec.model.m}; the 2D weight plot needs m = 2")
     validate_train(app.train)
-    for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0), ("workers", 1)):
+    for sweep in ("sparsity_sweep", "collapse_transition"):
+        sc = getattr(app, sweep)
+        if sweep in app.figures and not sc.feature_probabilities:
+            raise ConfigError(f"{sweep}.feature_probabilities", "must list at least one value in (0, 1]")
+        for p in sc.feature_probabilities:
+            if not 0 < p <= 1:
+                raise ConfigError(f"{sweep}.feature_probabilities", f"got {p}; each must be in (0, 1]")
+        if sc.n_seeds < 1:
+            raise ConfigError(f"{sweep}.n_seeds", f"got {sc.n_seeds}; must be an integer >= 1")
+    for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0), ("workers", 1), ("n_snapshots", 2)):
         value = getattr(app, field_name)
         if value < lowest:
             raise ConfigError(field_name, f"got {value}; must be an integer >= {lowest}")
@@ -61,7 +99,13 @@ def validate_app(app: CorrelatedApp) -> CorrelatedApp:
 
 def run_config(app: CorrelatedApp, name: str) -> RunConfig:
     spec = app.specs[name]
-    return RunConfig(data=spec.data, model=spec.model, train=app.train, n_instances=app.n_instances, seed=app.seed)
+    return RunConfig(
+        data=copy.deepcopy(spec.data),
+        model=copy.deepcopy(spec.model),
+        train=copy.deepcopy(app.train),
+        n_instances=app.n_instances,
+        seed=app.seed,
+    )
 
 
 def control_config(cfg: RunConfig) -> RunConfig:
@@ -75,56 +119,113 @@ def control_config(cfg: RunConfig) -> RunConfig:
     return control
 
 
-def train_all(app: CorrelatedApp) -> dict:
-    """Train every selected figure's models (and controls): {(name, is_control): TrainResult}.
+def snapshot_steps(steps: int, count: int) -> list:
+    """About ``count`` steps from 0 to ``steps``, log-spaced after step 0."""
+    if steps < 1:
+        return [0]
+    return sorted({0, *np.unique(np.geomspace(1, steps, count - 1).round().astype(int)).tolist()})
 
-    Jobs are independent trainings of different shapes, so with workers > 1 they run in a
-    pool of single-threaded processes, longest first; each job's result depends only on its
-    config, not on the worker count.
-    """
+
+def training_jobs(app: CorrelatedApp) -> dict:
+    """{(figure, part, group): (RunConfig, snapshot steps)} for every selected figure."""
     jobs = {}
     for name in app.figures:
-        cfg = run_config(app, name)
-        jobs[(name, False)] = cfg
-        if app.controls:
-            jobs[(name, True)] = control_config(cfg)
-    if app.workers <= 1:
-        return {key: train(cfg, label=_label(key)) for key, cfg in jobs.items()}
-    quiet = {key: _quiet(cfg) for key, cfg in jobs.items()}
-    order = sorted(quiet, key=lambda key: -_cost(quiet[key]))
+        if name in PAPER_FIGURES:
+            cfg = run_config(app, name)
+            jobs[(name, "model", 0)] = (cfg, ())
+            if app.controls:
+                jobs[(name, "control", 0)] = (control_config(cfg), ())
+        elif name == "sparsity_sweep":
+            sc = app.sparsity_sweep
+            for geometry in PAPER_FIGURES:
+                base = run_config(app, geometry)
+                parts = {geometry: base}
+                if app.controls:
+                    parts[f"{geometry}.control"] = control_config(base)
+                for part, cfg in parts.items():
+                    for g, group in enumerate(sweep_configs(cfg, sc.feature_probabilities, sc.n_seeds)):
+                        jobs[(name, part, g)] = (group, ())
+        elif name == "collapse_transition":
+            sc = app.collapse_transition
+            base = run_config(app, "correlated_three_sets")
+            for g, group in enumerate(sweep_configs(base, sc.feature_probabilities, sc.n_seeds)):
+                jobs[(name, "model", g)] = (group, ())
+        elif name == "learning_dynamics":
+            cfg = run_config(app, name)
+            jobs[(name, "model", 0)] = (cfg, snapshot_steps(cfg.train.steps, app.n_snapshots))
+    return jobs
+
+
+def _cost(cfg: RunConfig) -> float:
+    """Rough work estimate: instances x densest expected non-zero samples x n."""
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    sparsity = min(cfg.data.sparsities or [cfg.data.sparsity])
+    per_value = cfg.n_instances * max((1 - sparsity**structure.n_units) * cfg.train.batch, 1) * structure.n
+    return per_value * max(len(cfg.data.sparsities), 1)
+
+
+def _train_quietly(cfg: RunConfig, snapshots):
+    cfg = copy.deepcopy(cfg)
+    cfg.train.progress = False
+    return train(cfg, snapshot_steps=snapshots)
+
+
+def run_jobs(jobs: dict, workers: int) -> dict:
+    """Train every job, longest first; with workers > 1 in single-threaded processes.
+
+    Each job's result depends only on its config, not on the worker count.
+    """
+    order = sorted(jobs, key=lambda key: -_cost(jobs[key][0]))
+    if workers <= 1:
+        return {key: train(jobs[key][0], snapshot_steps=jobs[key][1], label=_label(key)) for key in order}
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-    with ProcessPoolExecutor(app.workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        futures = {key: pool.submit(train, quiet[key]) for key in order}
-        results = {}
-        for key in order:
+    results = {}
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        futures = {key: pool.submit(_train_quietly, *jobs[key]) for key in order}
+        for done, key in enumerate(order, 1):
             results[key] = futures[key].result()
-            print(f"trained {_label(key)}", flush=True)
+            print(f"[{done}/{len(order)}] trained {_label(key)}", flush=True)
     return results
 
 
 def _label(key) -> str:
-    name, is_control = key
-    return f"{name} control" if is_control else name
+    name, part, group = key
+    return name if part == "model" and group == 0 else f"{name} {part} #{group}"
 
 
-def _quiet(cfg: RunConfig) -> RunConfig:
-    cfg = copy.deepcopy(cfg)
-    cfg.train.progress = False
-    return cfg
+def _parts(results: dict, name: str) -> dict:
+    """{part: merged TrainResult} for one figure."""
+    by_part = {}
+    for (fig, part, _), result in sorted(results.items(), key=lambda kv: kv[0][2]):
+        if fig == name:
+            by_part.setdefault(part, []).append(result)
+    return {part: merge_results(rs) if len(rs) > 1 else rs[0] for part, rs in by_part.items()}
 
 
-def _cost(cfg: RunConfig) -> float:
-    """Rough work estimate: instances x expected non-zero samples x n (for job ordering)."""
-    structure = FeatureStructure.from_sets(cfg.data.sets)
-    p_nonzero = 1 - cfg.data.sparsity**structure.n_units
-    return cfg.n_instances * max(p_nonzero * cfg.train.batch, 1) * structure.n
-
-
-def save_figure_npz(name: str, result, control, out: Path) -> Path:
+def figure_arrays(name: str, results: dict, app: CorrelatedApp) -> dict:
+    """The npz content of one figure, from its trained parts."""
+    parts = _parts(results, name)
+    if name == "sparsity_sweep":
+        arrays = {"steps": np.asarray(app.train.steps)}
+        for part, result in parts.items():
+            geometry, _, control = part.partition(".")
+            if control:
+                arrays[f"{geometry}.control_W"] = result.W
+            else:
+                arrays.update({f"{geometry}.{k}": v for k, v in weights_arrays(result).items()})
+        return arrays
+    model = parts["model"]
     extra = {}
-    if control is not None:
-        extra = {"control_W": control.W, "control_b": control.b, "control_loss": control.loss}
-    return write_npz_atomic(out / f"{name}.npz", weights_arrays(result, extra))
+    if "control" in parts:
+        extra = {
+            "control_W": parts["control"].W,
+            "control_b": parts["control"].b,
+            "control_loss": parts["control"].loss,
+        }
+    if model.snapshots:
+        steps = sorted(model.snapshots)
+        extra.update({"snapshots": np.stack([model.snapshots[s] for s in steps]), "snapshot_steps": np.asarray(steps)})
+    return weights_arrays(model, extra)
 
 
 def draw_figure(name: str, npz: Path, n_shown: int) -> None:
@@ -133,17 +234,36 @@ def draw_figure(name: str, npz: Path, n_shown: int) -> None:
     if name in HEATMAPS:
         panels = [("correlated sets (blocks: 2 sets of 10)", arrays)]
         if "control_W" in arrays:
-            control = {**arrays, "W": arrays["control_W"]}
-            panels.append(("control: independent features", control))
+            panels.append(("control: independent features", {**arrays, "W": arrays["control_W"]}))
         fig = plot_gram(panels, title=f"{TITLES[name]}: WᵀW of seed {int(arrays['seed'][0])}")
-    else:
+    elif name in PAPER_FIGURES:
         fig = plot_weights_2d(arrays, n_shown=n_shown, title=TITLES[name])
+    elif name == "sparsity_sweep":
+        fig = plot_sparsity_sweep(arrays, SWEEP_LABELS, title=TITLES[name])
+    elif name == "collapse_transition":
+        fig = plot_collapse_transition(arrays, title=TITLES[name])
+    else:
+        fig = plot_learning_dynamics(arrays, title=TITLES[name])
     save_figure(fig, npz.with_suffix(""))
 
 
-def summarize(name: str, npz: Path) -> dict:
+def summarize(name: str, npz: Path, app: CorrelatedApp) -> dict:
+    """The summary entry of one figure, computed from its npz."""
     arrays = load_weights(npz)
-    return summarize_claim(name, arrays["W"], arrays["set_id"], arrays.get("control_W"))
+    if name == "sparsity_sweep":
+        return {"sweep": sweep_table({g: split_prefixed(arrays, g) for g in SWEEP_LABELS})}
+    if name == "collapse_transition":
+        return {"collapse": collapse_agreement(arrays)}
+    row = summarize_claim(name, arrays["W"], arrays["set_id"], arrays.get("control_W"))
+    spec = app.specs[name]
+    row["setup"] = {
+        "n": n_features(spec.data),
+        "m": spec.model.m,
+        "feature_probability": round(1 - spec.data.sparsity, 6),
+        "steps": app.train.steps,
+        "n_models": app.n_instances,
+    }
+    return row
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="correlated")
@@ -152,31 +272,17 @@ def run(cfg: DictConfig) -> None:
         app = validate_app(to_dataclass(cfg))
         out = hydra_output_dir()
         start = time.perf_counter()
-        results = train_all(app)
-        rows = {}
+        results = run_jobs(training_jobs(app), app.workers)
+        summary = {"figures": {}}
         for name in app.figures:
-            npz = save_figure_npz(name, results[(name, False)], results.get((name, True)), out)
+            npz = write_npz_atomic(out / f"{name}.npz", figure_arrays(name, results, app))
             draw_figure(name, npz, app.n_shown)
-            rows[name] = summarize(name, npz)
-            rows[name]["setup"] = setup_of(app, name)
-            print(f"{name}: {rows[name]['fraction_holds']:.0%} of {rows[name]['n_models']} models show the geometry")
-        seconds = time.perf_counter() - start
-        summary = {"seconds": round(seconds, 1), "figures": rows}
+            summary["figures"][name] = summarize(name, npz, app)
+        summary["seconds"] = round(time.perf_counter() - start, 1)
         table = summary_markdown(summary)
         write_json_atomic(out / "summary.json", summary)
         write_text_atomic(out / "summary.md", table)
-        print(f"\n{table}\nwrote {len(rows)} figures to {out} in {seconds:.0f}s")
-
-
-def setup_of(app: CorrelatedApp, name: str) -> dict:
-    spec = app.specs[name]
-    return {
-        "n": n_features(spec.data),
-        "m": spec.model.m,
-        "feature_probability": round(1 - spec.data.sparsity, 6),
-        "steps": app.train.steps,
-        "n_models": app.n_instances,
-    }
+        print(f"\n{table}\nwrote {len(app.figures)} figures to {out} in {summary['seconds']:.0f}s")
 
 
 def main() -> None:

@@ -9,13 +9,15 @@ from tests.conftest import run_module
 from tms.artifacts import WEIGHT_KEYS
 from tms.plotting import plot_weights_2d
 
-FIGURES = ["correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis"]
+PAPER = ["correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis"]
+FIGURES = [*PAPER, "sparsity_sweep", "collapse_transition", "learning_dynamics"]
+TINY = ["train.steps=30", "n_instances=3", "n_shown=3", "sparsity_sweep.n_seeds=2", "collapse_transition.n_seeds=2"]
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("figures")
-    proc = run_module("experiments.correlated", f"out_dir={out}", "train.steps=30", "n_instances=3", "n_shown=3")
+    proc = run_module("experiments.correlated", f"out_dir={out}", *TINY)
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -26,19 +28,41 @@ def test_every_figure_writes_png_svg_and_npz(tiny_run, name):
     for ext in ("png", "svg", "npz"):
         path = out / f"{name}.{ext}"
         assert path.exists() and path.stat().st_size > 0, path
+
+
+@pytest.mark.parametrize("name", [*PAPER, "collapse_transition", "learning_dynamics"])
+def test_figure_npz_has_the_weights_keys(tiny_run, name):
+    out, _ = tiny_run
     with np.load(out / f"{name}.npz") as f:
         assert set(WEIGHT_KEYS) <= set(f.files)
-        assert f["W"].shape[0] == 3 and f["seed"].tolist() == [0, 1, 2]
+        if name in PAPER or name == "learning_dynamics":
+            assert f["W"].shape[0] == 3 and f["seed"].tolist() == [0, 1, 2]
+
+
+def test_sweeps_hold_every_requested_sparsity_and_seed(tiny_run):
+    out, _ = tiny_run
+    with np.load(out / "collapse_transition.npz") as f:
+        p, seeds = f["feature_probability"], f["seed"]
+    assert len(np.unique(p)) == 15 and len(p) == 30  # the default 15 values x 2 seeds
+    assert np.all(np.diff(p) >= 0) and sorted(set(seeds.tolist())) == [0, 1]
+    with np.load(out / "sparsity_sweep.npz") as f:
+        for geometry in PAPER:
+            assert f[f"{geometry}.W"].shape[0] == 16 and f[f"{geometry}.control_W"].shape[0] == 16
+    with np.load(out / "learning_dynamics.npz") as f:
+        assert f["snapshots"].shape[1:] == (3, 3, 6) and f["snapshot_steps"][0] == 0
+        assert f["snapshot_steps"][-1] == 30 and np.array_equal(f["snapshots"][-1], f["W"])
 
 
 def test_summary_is_written_and_printed(tiny_run):
     out, proc = tiny_run
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["figures"]) == set(FIGURES)
-    for row in summary["figures"].values():
+    for name in [*PAPER, "learning_dynamics"]:
+        row = summary["figures"][name]
         assert 0 <= row["fraction_holds"] <= 1 and row["n_models"] == 3
+    assert [r["paper_collapsed"] for r in summary["figures"]["collapse_transition"]["collapse"]] == [0, 1, 2, 3]
     table = (out / "summary.md").read_text()
-    assert table.count("\n") == len(FIGURES) + 2
+    assert "| `learning_dynamics` |" in table and "**Collapse transition**" in table
     assert "| `correlated_pairs` |" in proc.stdout
 
 

@@ -15,6 +15,7 @@ Tolerances, and why:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,13 @@ class Claim:
     metric: str  # name of the key metric
     holds: Callable  # (W, set_id) -> (I,) bool
     key_metric: Callable  # (W, set_id) -> (I,) float
+
+
+def _row_nanmean(values: np.ndarray) -> np.ndarray:
+    """Mean over sets, ignoring sets with no represented pair; NaN (no warning) if none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, 1)
 
 
 def _all_represented(W, set_id) -> np.ndarray:
@@ -56,20 +64,33 @@ def _local_basis(W, set_id):
     return metrics.local_basis_ratio(W, set_id) < LOCAL_BASIS_RATIO
 
 
+def antipodal_cross_set_fraction(W, set_id) -> np.ndarray:
+    """(I,) fraction of features whose nearest-opposite partner (cos < OPPOSITE_COS) is in another set."""
+    cos = metrics.cosine_matrix(W)
+    set_id = np.asarray(set_id)
+    other = set_id[:, None] != set_id[None, :]
+    return ((cos < OPPOSITE_COS) & other).any(-1).mean(-1)
+
+
+def _octahedron(W, set_id):
+    """Every feature has an antipodal partner in the other set, and each set is orthogonal."""
+    return _orthogonal(W, set_id) & (antipodal_cross_set_fraction(W, set_id) == 1.0)
+
+
 CLAIMS = {
     "correlated_pairs": Claim(
         "correlated features are represented in orthogonal dimensions",
         "every correlated set orthogonal (all pairs within 10° of 90°), all features represented",
         "mean |cos| within sets",
         _orthogonal,
-        lambda W, s: np.nanmean(metrics.within_set_abs_cos(W, s), 1),
+        lambda W, s: _row_nanmean(metrics.within_set_abs_cos(W, s)),
     ),
     "anticorrelated_pairs": Claim(
         "anticorrelated features are represented in opposite directions",
         "every anticorrelated set opposite (within 20° of antipodal), all features represented",
         "mean cos within sets",
         _opposite,
-        lambda W, s: np.nanmean(metrics.within_set_cos(W, s), 1),
+        lambda W, s: _row_nanmean(metrics.within_set_cos(W, s)),
     ),
     "correlated_three_sets": Claim(
         "correlated sets that cannot be orthogonal are arranged side by side (some may collapse)",
@@ -84,6 +105,13 @@ CLAIMS = {
         "within/between |cos| ratio",
         _local_basis,
         metrics.local_basis_ratio,
+    ),
+    "learning_dynamics": Claim(
+        "two sets of 3 correlated features in m = 3 end as an octahedron (cross-set antipodal pairs)",
+        "every set orthogonal and every feature antipodal to one of the other set",
+        "fraction of features with a cross-set antipodal partner",
+        _octahedron,
+        antipodal_cross_set_fraction,
     ),
 }
 

@@ -39,6 +39,14 @@ class FigureSpec:
 
 
 @dataclass
+class SweepConfig:
+    """Feature probabilities (1 - S) to sweep and models per value."""
+
+    feature_probabilities: list[float] = field(default_factory=list)
+    n_seeds: int = 16
+
+
+@dataclass
 class CorrelatedApp:
     """``experiments.correlated``: the paper's correlated/anticorrelated figures."""
 
@@ -51,6 +59,9 @@ class CorrelatedApp:
     workers: int = 2  # training processes (one torch thread each); 1 trains in this process
     train: TrainConfig = field(default_factory=TrainConfig)
     specs: dict[str, FigureSpec] = field(default_factory=dict)
+    sparsity_sweep: SweepConfig = field(default_factory=SweepConfig)
+    collapse_transition: SweepConfig = field(default_factory=SweepConfig)
+    n_snapshots: int = 8  # learning_dynamics: W snapshots, log-spaced over training
 
 
 def _first_set(*values):

@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from tms.artifacts import load_weights, write_bytes_atomic  # noqa: E402
 from tms.geometry import align_2d  # noqa: E402
 from tms.metrics import collapsed, pair_angles, represented  # noqa: E402
+from tms.summary import PAPER_COLLAPSE_RANGES  # noqa: E402
 
 SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
 STYLE = {
@@ -167,3 +168,121 @@ def save_figure(fig, stem) -> list:
         paths.append(write_bytes_atomic(f"{stem}.{ext}", buf.getvalue()))
     plt.close(fig)
     return paths
+
+
+def split_prefixed(arrays, prefix: str) -> dict:
+    """Keys 'prefix.key' of a multi-model npz -> {key: array}."""
+    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
+
+
+def plot_sparsity_sweep(source, geometries: dict, title: str = ""):
+    """Fraction of models showing each claim's geometry against 1 - S (log axis).
+
+    ``geometries`` maps a claim name to its label; ``source`` holds '<claim>.W', '<claim>.set_id',
+    '<claim>.feature_probability' and optionally '<claim>.control_W' (dashed: independent control).
+    """
+    from tms.claims import CLAIMS
+
+    arrays = _arrays(source)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 4.6))
+        for k, (name, label) in enumerate(geometries.items()):
+            part = split_prefixed(arrays, name)
+            if not part:
+                continue
+            color = plt.get_cmap("tab10")(k)
+            p = part["feature_probability"]
+            xs = np.unique(p)
+            for key, style, suffix in (("W", "-", ""), ("control_W", "--", " (control)")):
+                if key not in part:
+                    continue
+                holds = CLAIMS[name].holds(part[key], part["set_id"])
+                frac = [holds[p == x].mean() for x in xs]
+                ax.plot(xs, frac, style, marker="o" if key == "W" else None, color=color, label=label + suffix)
+        ax.set_xscale("log")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("feature probability 1 − S")
+        ax.set_ylabel("fraction of models showing the geometry")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        seeds = len(np.unique(arrays[f"{next(iter(geometries))}.seed"])) if arrays else 0
+        steps = int(arrays.get("steps", 0))
+        fig.suptitle(f"{title}\n{seeds} seeds per point, {steps:,} steps; dashed: same n, m with independent features")
+        fig.tight_layout()
+    return fig
+
+
+def plot_collapse_transition(source, title: str = "", seed: int = 0):
+    """Number of collapsed sets per model against 1 - S, with the paper's ranges shaded."""
+    arrays = _arrays(source)
+    W, set_id, p = arrays["W"], arrays["set_id"], arrays["feature_probability"]
+    counts = collapsed(W, set_id).sum(1)
+    xs = np.unique(p)
+    rng = np.random.default_rng(seed)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 4.4))
+        for lo, hi, c in PAPER_COLLAPSE_RANGES:
+            ax.fill_between([max(lo, xs.min() * 0.8), hi], c - 0.4, c + 0.4, color="gold", alpha=0.3, lw=0)
+        jitter = np.exp(rng.uniform(-0.08, 0.08, len(p)))
+        ax.scatter(
+            p * jitter,
+            counts + rng.uniform(-0.15, 0.15, len(p)),
+            s=10,
+            color="tab:blue",
+            alpha=0.5,
+            label="one model (jittered)",
+        )
+        ax.plot(xs, [np.median(counts[p == x]) for x in xs], color="black", lw=2, marker="o", ms=4, label="median")
+        ax.fill_between([], [], [], color="gold", alpha=0.3, label="paper's reported count")
+        ax.set_xscale("log")
+        ax.set_yticks([0, 1, 2, 3])
+        ax.set_xlabel("feature probability 1 − S")
+        ax.set_ylabel("collapsed sets (of 3)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="upper left", frameon=False)
+        fig.suptitle(f"{title}\n{_setup_line(arrays, len(p) // len(xs))} per point")
+        fig.tight_layout()
+    return fig
+
+
+def plot_learning_dynamics(source, title: str = "", index: int = 0):
+    """W^T W of one model at each snapshot (top) and geometry statistics over all models (bottom)."""
+    from tms.claims import antipodal_cross_set_fraction
+    from tms.metrics import feature_norms, within_set_abs_cos
+
+    arrays = _arrays(source)
+    snaps, steps, set_id = arrays["snapshots"], arrays["snapshot_steps"], arrays["set_id"]  # (S, I, m, n), (S,)
+    S = len(steps)
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(1.55 * S + 1.0, 5.6))
+        grid = fig.add_gridspec(2, S, height_ratios=[1, 1.35])
+        for k in range(S):
+            ax = fig.add_subplot(grid[0, k])
+            gram = snaps[k, index].T @ snaps[k, index]
+            ax.imshow(gram, cmap="RdBu_r", vmin=-1.1, vmax=1.1, interpolation="nearest")
+            _set_boundaries(ax, set_id)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"step {int(steps[k]):,}", fontsize=8.5)
+        ax = fig.add_subplot(grid[1, :])
+        x = np.maximum(steps, 1)
+        series = {
+            "mean |cos| within sets": np.nanmean(np.stack([within_set_abs_cos(w, set_id) for w in snaps]), (1, 2)),
+            "features with a cross-set antipodal partner": np.stack(
+                [antipodal_cross_set_fraction(w, set_id) for w in snaps]
+            ).mean(1),
+            "mean feature norm": np.stack([feature_norms(w) for w in snaps]).mean((1, 2)),
+        }
+        for label, y in series.items():
+            ax.plot(x, y, marker="o", ms=4, label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("training step")
+        ax.set_ylim(-0.03, 1.1)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, frameon=False, loc="center left")
+        fig.suptitle(
+            f"{title}\ntop: WᵀW of seed {int(arrays['seed'][index])}; bottom: mean over "
+            f"{snaps.shape[1]} models — {_setup_line(arrays, snaps.shape[1])}"
+        )
+        fig.tight_layout()
+    return fig
