@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import hydra
@@ -181,9 +181,10 @@ def run_jobs(jobs: dict, workers: int) -> dict:
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
     results = {}
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        futures = {key: pool.submit(_train_quietly, *jobs[key]) for key in order}
-        for done, key in enumerate(order, 1):
-            results[key] = futures[key].result()
+        futures = {pool.submit(_train_quietly, *jobs[key]): key for key in order}
+        for done, future in enumerate(as_completed(futures), 1):
+            key = futures[future]
+            results[key] = future.result()
             print(f"[{done}/{len(order)}] trained {_label(key)}", flush=True)
     return results
 
