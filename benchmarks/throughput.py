@@ -33,11 +33,16 @@ FEATURE_PROBABILITY = 0.05
 BATCH = 1024
 
 
-def reference_loop(size: int, count: int, m: int, instances: int, steps: int, seed: int = 0) -> None:
-    """The plain loop found in tutorials: fresh dense batch, autograd, torch.optim.AdamW."""
+def reference_loop(size: int, count: int, m: int, instances: int, steps: int, seed: int = 0):
+    """The plain loop found in tutorials: fresh dense batch, autograd, torch.optim.AdamW.
+
+    Returns the final W (instances, m, n) as numpy.
+    """
     n = size * count
     g = torch.Generator().manual_seed(seed)
-    W = torch.nn.Parameter(torch.nn.init.xavier_normal_(torch.empty(instances, m, n)))
+    # Xavier-normal per (m, n) model. (torch.nn.init.xavier_normal_ on the whole (instances, m, n)
+    # tensor would take its fan from m*n and instances*n, shrinking the init as instances grow.)
+    W = torch.nn.Parameter(torch.randn(instances, m, n, generator=g) * (2.0 / (m + n)) ** 0.5)
     b = torch.nn.Parameter(torch.zeros(instances, n))
     opt = torch.optim.AdamW([W, b], lr=1e-3, weight_decay=0.01)
     for _ in range(steps):
@@ -49,6 +54,7 @@ def reference_loop(size: int, count: int, m: int, instances: int, steps: int, se
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return W.detach().numpy()
 
 
 def project_trainer(size: int, count: int, m: int, instances: int, steps: int, seed: int = 0) -> None:

@@ -149,6 +149,7 @@ class FeatureSampler:
             # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
             self.lo = (p64 * slot / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
             self.hi = (p64 * (slot + 1) / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
+            self.lo_is_zero = not bool(slot.any())  # no anticorrelated set: skip the lower bound
             # First active unit, given that some unit is active: J = floor(log(1 - v (1 - S^U)) / log S).
             self.log_q = torch.log(q)[:, None, :]  # (I, 1, 1), -inf when S = 0
 
@@ -174,7 +175,7 @@ class FeatureSampler:
     def _from_units(self, u: torch.Tensor) -> torch.Tensor:
         """Unit uniforms (I, B, U) -> features (I, B, n) with fresh U[0,1) values."""
         g = u if self.unit_of_feature is None else u[..., self.unit_of_feature]  # (I, B, n)
-        on = (g >= self.lo) & (g < self.hi)
+        on = g < self.hi if self.lo_is_zero else (g >= self.lo) & (g < self.hi)
         return self._rand(*g.shape).mul_(on)
 
     def sample_dense(self, batch: int) -> torch.Tensor:
