@@ -149,6 +149,8 @@ def main(argv=None) -> None:
         f"batch {BATCH}, 1−S = {FEATURE_PROBABILITY}, {steps} timed steps, median of {repeats} repeats; "
         "`python -m benchmarks.throughput`.\n\n" + table(rows) + "\n"
     )
+    if args.quick:
+        text += "\n(quick mode: 10 steps, one repeat; a smoke test, not a measurement)\n"
     print("\n" + text)
     if not args.quick:
         from tms.artifacts import write_text_atomic
