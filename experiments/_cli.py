@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
@@ -62,6 +64,20 @@ def check_overrides(config_name: str, validator: Callable, argv=None) -> None:
         ]
         for combo in combos:
             validator(load_config(config_name, combo))
+
+
+def configure_threads(threads: int) -> int:
+    """Set torch's thread count: ``threads`` if > 0, else the cores shared among parallel jobs.
+
+    Under a launcher that runs N jobs at once (joblib's ``n_jobs``), each job gets
+    cores // N threads, so N workers on N cores do not oversubscribe.
+    """
+    if threads <= 0:
+        n_jobs = OmegaConf.select(HydraConfig.get(), "launcher.n_jobs", default=None) or 1
+        n_jobs = os.cpu_count() if n_jobs < 0 else n_jobs  # joblib: -1 means one job per core
+        threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+    torch.set_num_threads(threads)
+    return threads
 
 
 def hydra_output_dir() -> Path:

@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 
 from experiments._cli import check_overrides, hydra_output_dir, one_line_errors
 from tms.artifacts import load_weights, weights_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
+from tms.cache import RunCache, run_key
 from tms.claims import summarize_claim
 from tms.config import DataConfig, FeatureSet, RunConfig, n_features, validate_data, validate_model, validate_train
 from tms.errors import ConfigError
@@ -170,22 +171,39 @@ def _train_quietly(cfg: RunConfig, snapshots):
     return train(cfg, snapshot_steps=snapshots)
 
 
-def run_jobs(jobs: dict, workers: int) -> dict:
+def run_jobs(jobs: dict, workers: int, cache: RunCache | None = None) -> dict:
     """Train every job, longest first; with workers > 1 in single-threaded processes.
 
-    Each job's result depends only on its config, not on the worker count.
+    Jobs with a complete cache entry are not retrained; new results are cached as they finish
+    (by this process only), so an interrupted run resumes where it stopped. Each job's result
+    depends only on its config, not on the worker count.
     """
-    order = sorted(jobs, key=lambda key: -_cost(jobs[key][0]))
-    if workers <= 1:
-        return {key: train(jobs[key][0], snapshot_steps=jobs[key][1], label=_label(key)) for key in order}
+    results, keys = {}, {}
+    for key, (cfg, snaps) in jobs.items():
+        if cache is not None:
+            keys[key] = run_key(cfg, snaps)
+            hit = cache.get(keys[key])
+            if hit is not None:
+                results[key] = hit
+    todo = sorted((k for k in jobs if k not in results), key=lambda k: -_cost(jobs[k][0]))
+    if results:
+        print(f"reused {len(results)} of {len(jobs)} training jobs from {cache.root}", flush=True)
+
+    def finished(key, result, done):
+        results[key] = result
+        if cache is not None:
+            cache.put(keys[key], result)
+        print(f"[{done}/{len(todo)}] trained {_label(key)}", flush=True)
+
+    if workers <= 1 or len(todo) <= 1:
+        for done, key in enumerate(todo, 1):
+            finished(key, train(jobs[key][0], snapshot_steps=jobs[key][1], label=_label(key)), done)
+        return results
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-    results = {}
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        futures = {pool.submit(_train_quietly, *jobs[key]): key for key in order}
+        futures = {pool.submit(_train_quietly, *jobs[key]): key for key in todo}
         for done, future in enumerate(as_completed(futures), 1):
-            key = futures[future]
-            results[key] = future.result()
-            print(f"[{done}/{len(order)}] trained {_label(key)}", flush=True)
+            finished(futures[future], future.result(), done)
     return results
 
 
@@ -273,7 +291,8 @@ def run(cfg: DictConfig) -> None:
         app = validate_app(to_dataclass(cfg))
         out = hydra_output_dir()
         start = time.perf_counter()
-        results = run_jobs(training_jobs(app), app.workers)
+        cache = RunCache(app.cache_dir) if app.cache else None
+        results = run_jobs(training_jobs(app), app.workers, cache)
         summary = {"figures": {}}
         for name in app.figures:
             npz = write_npz_atomic(out / f"{name}.npz", figure_arrays(name, results, app))

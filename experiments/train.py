@@ -5,6 +5,8 @@
 
 Artifacts go to Hydra's output folder (``out_dir=PATH`` sets it):
 weights.npz, config.yaml and metrics.json (written last, so it marks a complete run).
+A run whose key (config hash + package version) is complete in ``cache_dir`` is reused, not
+retrained; ``cache=false`` forces training.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import time
 import hydra
 from omegaconf import DictConfig
 
-from experiments._cli import check_overrides, hydra_output_dir, one_line_errors, resolved_yaml
+from experiments._cli import check_overrides, configure_threads, hydra_output_dir, one_line_errors, resolved_yaml
 from tms.artifacts import weights_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
+from tms.cache import RunCache, cached_train, run_key
 from tms.config import validate
 from tms.hydra_config import to_dataclass
 from tms.run_metrics import run_metrics
-from tms.train import train
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
@@ -27,15 +29,19 @@ def run(cfg: DictConfig) -> None:
     with one_line_errors():
         app = validate(to_dataclass(cfg))
         out = hydra_output_dir()
+        threads = configure_threads(app.threads)
+        cache = RunCache(app.cache_dir) if app.cache else None
         start = time.perf_counter()
-        result = train(app)
+        result, cached = cached_train(app, cache)
         seconds = time.perf_counter() - start
         metrics = run_metrics(result, app, seconds)
+        metrics.update(cached=cached, run_key=run_key(app), torch_threads=threads)
         write_npz_atomic(out / "weights.npz", weights_arrays(result))
         write_text_atomic(out / "config.yaml", resolved_yaml(cfg))
         write_json_atomic(out / "metrics.json", metrics)
+        verb = "reused cached" if cached else "trained"
         print(
-            f"trained {metrics['n_instances']} models in {seconds:.1f}s; "
+            f"{verb} {metrics['n_instances']} models in {seconds:.1f}s; "
             f"final loss {metrics['final_loss_mean']:.4g}; artifacts in {out}"
         )
 

@@ -28,6 +28,9 @@ class TrainApp(RunConfig):
     """``experiments.train``: one run; artifacts go to out_dir (default: Hydra's run folder)."""
 
     out_dir: str | None = None
+    cache: bool = True  # reuse a complete cached run with the same key instead of retraining
+    cache_dir: str = ".cache/tms"
+    threads: int = 0  # torch threads; 0 = the cores divided among the launcher's parallel jobs
 
 
 @dataclass
@@ -57,6 +60,8 @@ class CorrelatedApp:
     seed: int = 0
     controls: bool = True  # train independent-feature controls for the chance level
     workers: int = 2  # training processes (one torch thread each); 1 trains in this process
+    cache: bool = True  # reuse complete cached training jobs; false retrains everything
+    cache_dir: str = ".cache/tms"
     train: TrainConfig = field(default_factory=TrainConfig)
     specs: dict[str, FigureSpec] = field(default_factory=dict)
     sparsity_sweep: SweepConfig = field(default_factory=SweepConfig)

@@ -1,0 +1,135 @@
+"""The run cache: complete entries are reused, partial or corrupt ones never are."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, run_module
+from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, cache
+from tms.cache import RunCache, cached_train, run_key
+
+
+def small() -> RunConfig:
+    return RunConfig(
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.9),
+        train=TrainConfig(steps=40, batch=128, progress=False),
+        n_instances=2,
+    )
+
+
+def test_complete_entry_is_reused_bit_for_bit(tmp_path):
+    store = RunCache(tmp_path)
+    first, hit1 = cached_train(small(), store, snapshot_steps=[0, 20])
+    second, hit2 = cached_train(small(), store, snapshot_steps=[0, 20])
+    assert (hit1, hit2) == (False, True)
+    assert np.array_equal(first.W, second.W) and np.array_equal(first.loss, second.loss)
+    assert sorted(second.snapshots) == [0, 20] and np.array_equal(first.snapshots[20], second.snapshots[20])
+
+
+def test_cosmetic_fields_keep_the_key():
+    cfg = small()
+    key = run_key(cfg)
+    cfg.train.progress = not cfg.train.progress
+    assert run_key(cfg) == key
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: setattr(c.train, "lr", 2e-3),
+        lambda c: setattr(c, "seed", 1),
+        lambda c: setattr(c.data, "sparsity", 0.95),
+        lambda c: setattr(c.train, "steps", 41),
+        lambda c: setattr(c.model, "m", 3),
+        lambda c: setattr(c.train, "sampler", "dense"),
+    ],
+)
+def test_meaningful_fields_change_the_key(change):
+    cfg = small()
+    key = run_key(cfg)
+    change(cfg)
+    assert run_key(cfg) != key
+
+
+def test_key_depends_on_snapshots_and_package_version(monkeypatch):
+    key = run_key(small())
+    assert run_key(small(), snapshot_steps=[5]) != key
+    monkeypatch.setattr(cache, "package_version", lambda: "999")
+    assert run_key(small()) != key
+
+
+def test_entry_without_completion_marker_is_not_reused(tmp_path):
+    store = RunCache(tmp_path)
+    cached_train(small(), store)
+    (tmp_path / run_key(small()) / "complete.json").unlink()
+    assert store.get(run_key(small())) is None
+    assert cached_train(small(), store)[1] is False  # retrained, and the entry is complete again
+    assert store.get(run_key(small())) is not None
+
+
+def test_corrupt_weights_are_not_reused(tmp_path):
+    store = RunCache(tmp_path)
+    result, _ = cached_train(small(), store)
+    npz = tmp_path / run_key(small()) / "weights.npz"
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    npz.write_bytes(bytes(data))
+    assert store.get(run_key(small())) is None
+    again, hit = cached_train(small(), store)
+    assert not hit and np.array_equal(again.W, result.W)
+
+
+def test_train_command_reuses_the_cache_and_cache_false_retrains(tmp_path):
+    args = ("train.steps=30", "n_instances=2")
+    runs = {}
+    for name, extra in (("a", ()), ("b", ()), ("c", ("cache=false",))):
+        proc = run_module("experiments.train", *args, *extra, f"out_dir={tmp_path / name}", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        runs[name] = json.loads((tmp_path / name / "metrics.json").read_text())
+    assert [runs[k]["cached"] for k in "abc"] == [False, True, False]
+    assert runs["a"]["run_key"] == runs["b"]["run_key"]
+
+
+def test_rerunning_an_interrupted_sweep_skips_finished_jobs():
+    """Kill a 4-job sweep after its first job completes, rerun the same command."""
+    work = Path(tempfile.mkdtemp(prefix="tms-sweep-"))
+    cmd = [sys.executable, "-m", "experiments.train", "-m", "seed=0,1,2,3", "train.steps=4000", "out_dir=sweep"]
+    env = {**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((work / "sweep").glob("*/metrics.json")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = sorted(p.parent.name for p in (work / "sweep").glob("*/metrics.json"))
+    assert 1 <= len(finished) < 4, "the sweep must be interrupted partway"
+    rerun = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    jobs = {p.parent.name: json.loads(p.read_text()) for p in (work / "sweep").glob("*/metrics.json")}
+    assert sorted(jobs) == ["0", "1", "2", "3"]
+    assert all(jobs[name]["cached"] for name in finished)
+    assert not all(job["cached"] for job in jobs.values())
+
+
+def test_figures_rerender_from_cache_without_training(tmp_path):
+    args = [
+        "train.steps=20",
+        "n_instances=2",
+        "figures=[correlated_pairs,collapse_transition]",
+        "collapse_transition.n_seeds=1",
+        f"cache_dir={tmp_path / 'cache'}",
+    ]
+    first = run_module("experiments.correlated", f"out_dir={tmp_path / 'a'}", *args, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    second = run_module("experiments.correlated", f"out_dir={tmp_path / 'b'}", "n_shown=1", *args, cwd=ROOT)
+    assert second.returncode == 0, second.stderr
+    assert "reused" in second.stdout and "trained" not in second.stdout.replace("reused", "")
+    assert (tmp_path / "a" / "summary.md").read_text() == (tmp_path / "b" / "summary.md").read_text()
