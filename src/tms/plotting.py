@@ -286,3 +286,31 @@ def plot_learning_dynamics(source, title: str = "", index: int = 0):
         )
         fig.tight_layout()
     return fig
+
+
+def plot_metric_by_param(agg, metric: str, param: str):
+    """One dot per job of ``metric`` against ``param`` (log x when all values are positive numbers)."""
+    xs, ys = [], []
+    for row in agg.rows:
+        if row.get(metric) is None or row.get(param) is None:
+            continue
+        try:
+            xs.append(float(row[param]))
+        except ValueError:
+            xs.append(row[param])
+        ys.append(float(row[metric]))
+    numeric = all(isinstance(x, float) for x in xs)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.scatter(xs, ys, s=18)
+        if numeric and xs:
+            order = sorted(set(xs))
+            ax.plot(order, [np.mean([y for x, y in zip(xs, ys, strict=True) if x == o]) for o in order], lw=1.5)
+            if min(order) > 0 and max(order) / min(order) > 20:
+                ax.set_xscale("log")
+        ax.set_xlabel(param)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"{metric} by {param} ({len(ys)} jobs)")
+        fig.tight_layout()
+    return fig
