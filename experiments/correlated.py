@@ -24,7 +24,16 @@ from experiments._cli import check_overrides, hydra_output_dir, one_line_errors
 from tms.artifacts import load_weights, weights_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
 from tms.cache import RunCache, run_key
 from tms.claims import summarize_claim
-from tms.config import DataConfig, FeatureSet, RunConfig, n_features, validate_data, validate_model, validate_train
+from tms.config import (
+    DataConfig,
+    FeatureSet,
+    RunConfig,
+    check_int,
+    n_features,
+    validate_data,
+    validate_model,
+    validate_train,
+)
 from tms.errors import ConfigError
 from tms.features import FeatureStructure
 from tms.hydra_config import CorrelatedApp, to_dataclass
@@ -89,12 +98,9 @@ def validate_app(app: CorrelatedApp) -> CorrelatedApp:
         for p in sc.feature_probabilities:
             if not 0 < p <= 1:
                 raise ConfigError(f"{sweep}.feature_probabilities", f"got {p}; each must be in (0, 1]")
-        if sc.n_seeds < 1:
-            raise ConfigError(f"{sweep}.n_seeds", f"got {sc.n_seeds}; must be an integer >= 1")
+        check_int(sc.n_seeds, f"{sweep}.n_seeds", 1)
     for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0), ("workers", 1), ("n_snapshots", 2)):
-        value = getattr(app, field_name)
-        if value < lowest:
-            raise ConfigError(field_name, f"got {value}; must be an integer >= {lowest}")
+        check_int(getattr(app, field_name), field_name, lowest)
     return app
 
 

@@ -15,7 +15,6 @@ Tolerances, and why:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,13 +34,6 @@ class Claim:
     metric: str  # name of the key metric
     holds: Callable  # (W, set_id) -> (I,) bool
     key_metric: Callable  # (W, set_id) -> (I,) float
-
-
-def _row_nanmean(values: np.ndarray) -> np.ndarray:
-    """Mean over sets, ignoring sets with no represented pair; NaN (no warning) if none."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, 1)
 
 
 def _all_represented(W, set_id) -> np.ndarray:
@@ -83,14 +75,14 @@ CLAIMS = {
         "every correlated set orthogonal (all pairs within 10° of 90°), all features represented",
         "mean |cos| within sets",
         _orthogonal,
-        lambda W, s: _row_nanmean(metrics.within_set_abs_cos(W, s)),
+        lambda W, s: metrics.nanmean_rows(metrics.within_set_abs_cos(W, s)),
     ),
     "anticorrelated_pairs": Claim(
         "anticorrelated features are represented in opposite directions",
         "every anticorrelated set opposite (within 20° of antipodal), all features represented",
         "mean cos within sets",
         _opposite,
-        lambda W, s: _row_nanmean(metrics.within_set_cos(W, s)),
+        lambda W, s: metrics.nanmean_rows(metrics.within_set_cos(W, s)),
     ),
     "correlated_three_sets": Claim(
         "correlated sets that cannot be orthogonal are arranged side by side (some may collapse)",

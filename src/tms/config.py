@@ -88,7 +88,7 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _check_int(value, field_name: str, lowest: int) -> None:
+def check_int(value, field_name: str, lowest: int) -> None:
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= lowest
     _check(ok, field_name, f"got {value}; must be an integer >= {lowest}")
 
@@ -102,8 +102,8 @@ def validate_data(data: DataConfig, prefix: str = "data") -> None:
     for i, s in enumerate(data.sets):
         where = f"{prefix}.sets[{i}]"
         _check_choice(s.kind, f"{where}.kind", KINDS)
-        _check_int(s.size, f"{where}.size", 1)
-        _check_int(s.count, f"{where}.count", 1)
+        check_int(s.size, f"{where}.size", 1)
+        check_int(s.count, f"{where}.count", 1)
     values = data.sparsities if len(data.sparsities) else [data.sparsity]
     name = f"{prefix}.sparsities" if len(data.sparsities) else f"{prefix}.sparsity"
     for v in values:
@@ -115,7 +115,7 @@ def n_features(data: DataConfig) -> int:
 
 
 def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
-    _check_int(model.m, f"{prefix}.m", 1)
+    check_int(model.m, f"{prefix}.m", 1)
     decay = model.importance_decay
     _check(_is_number(decay) and decay > 0, f"{prefix}.importance_decay", f"got {decay}; must be > 0")
     if model.importance is not None:
@@ -126,8 +126,8 @@ def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
 
 
 def validate_train(train: TrainConfig, prefix: str = "train") -> None:
-    _check_int(train.steps, f"{prefix}.steps", 0)
-    _check_int(train.batch, f"{prefix}.batch", 1)
+    check_int(train.steps, f"{prefix}.steps", 0)
+    check_int(train.batch, f"{prefix}.batch", 1)
     _check(_is_number(train.lr) and train.lr > 0, f"{prefix}.lr", f"got {train.lr}; must be > 0")
     wd = train.weight_decay
     _check(_is_number(wd) and wd >= 0, f"{prefix}.weight_decay", f"got {wd}; must be >= 0")
@@ -135,7 +135,7 @@ def validate_train(train: TrainConfig, prefix: str = "train") -> None:
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
     device_ok = train.device == "cpu" or train.device.startswith("cuda")
     _check(device_ok, f"{prefix}.device", f"got {train.device!r}; allowed: cpu, cuda, cuda:N")
-    _check_int(train.log_every, f"{prefix}.log_every", 0)
+    check_int(train.log_every, f"{prefix}.log_every", 0)
 
 
 def validate(cfg: RunConfig) -> RunConfig:
@@ -143,6 +143,6 @@ def validate(cfg: RunConfig) -> RunConfig:
     validate_data(cfg.data)
     validate_model(cfg.model, n_features(cfg.data))
     validate_train(cfg.train)
-    _check_int(cfg.n_instances, "n_instances", 1)
-    _check_int(cfg.seed, "seed", 0)
+    check_int(cfg.n_instances, "n_instances", 1)
+    check_int(cfg.seed, "seed", 0)
     return cfg

@@ -97,14 +97,20 @@ class FeatureStructure:
         Option 0 means the unit is off; option j >= 1 means it is on, and for an anticorrelated
         set that its j-th feature is the one present. Row 0 is the all-off pattern.
         """
-        options_per_unit = np.ones(self.n_units, dtype=np.int64)
-        np.maximum.at(options_per_unit, self.unit_of_feature, self.share)
+        options_per_unit = self.unit_share
         if np.prod(options_per_unit + 1, dtype=np.float64) > MAX_PATTERNS:
             return None
         options = np.array(list(itertools.product(*[range(k + 1) for k in options_per_unit])), dtype=np.int64)
         chosen = options[:, self.unit_of_feature]  # (P, n)
         mask = (chosen >= 1) & ((self.share == 1) | (chosen == self.slot + 1))
         return mask.astype(np.float32), options
+
+    @property
+    def unit_share(self) -> np.ndarray:
+        """(U,) features an active unit chooses among: k for anticorrelated sets, else 1."""
+        share = np.ones(self.n_units, dtype=np.int64)
+        np.maximum.at(share, self.unit_of_feature, self.share)
+        return share
 
     @property
     def set_kinds(self) -> list:
@@ -131,10 +137,9 @@ class FeatureSampler:
         table = structure.patterns()
         if table is not None:
             mask, options = table
-            share = np.ones(U, dtype=np.int64)
-            np.maximum.at(share, structure.unit_of_feature, structure.share)
+            share = torch.as_tensor(structure.unit_share, device=device)  # (U,)
             on = torch.as_tensor(options >= 1, device=device)  # (P, U)
-            per_unit = torch.where(on, p64[:, None, :] / torch.as_tensor(share, device=device), q[:, None, :])
+            per_unit = torch.where(on, p64[:, None, :] / share, q[:, None, :])
             prob = per_unit.prod(-1)  # (I, P) probability of each pattern
             self.dense_cdf = _cdf(prob)  # (I, P)
             self.sparse_cdf = _cdf(prob[:, 1:])  # (I, P-1) given not all-zero

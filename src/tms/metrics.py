@@ -15,6 +15,7 @@ Thresholds, and why:
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 
 import numpy as np
@@ -32,6 +33,13 @@ def set_members(set_id) -> list:
     """Feature indices of each set, in set-id order."""
     set_id = np.asarray(set_id)
     return [np.flatnonzero(set_id == s) for s in range(int(set_id.max()) + 1)] if (set_id >= 0).any() else []
+
+
+def nanmean_rows(values) -> np.ndarray:
+    """(I,) mean over axis 1 ignoring NaN (sets with no represented pair); NaN, silently, if none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, 1)
 
 
 def feature_norms(W) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Figures drawn from saved run artifacts (npz files or dicts of arrays), never from live models.
 
 ``plot_weights_2d`` draws aligned 2D solutions; ``plot_gram`` draws W^T W heatmaps. Both take
-the same keys as ``weights.npz``: W (I, m, n), set_id (n,), feature_probability (I,), seed (I,).
+the same keys as ``weights.npz``: W (I, m, n), set_id (n,), feature_probability (I,), seed (I,),
+or a ``TrainResult`` straight from ``tms.train``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import matplotlib
@@ -18,7 +20,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from tms.artifacts import load_weights, write_bytes_atomic  # noqa: E402
 from tms.geometry import align_2d  # noqa: E402
 from tms.metrics import collapsed, pair_angles, represented  # noqa: E402
-from tms.summary import PAPER_COLLAPSE_RANGES  # noqa: E402
+from tms.summary import PAPER_COLLAPSE_RANGES, sweep_table  # noqa: E402
 
 SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
 STYLE = {
@@ -32,7 +34,12 @@ STYLE = {
 
 
 def _arrays(source) -> dict:
-    return load_weights(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else source
+    """An npz path, a TrainResult, or a dict of arrays -> a dict of arrays."""
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        return load_weights(source)
+    if dataclasses.is_dataclass(source):
+        return {f.name: getattr(source, f.name) for f in dataclasses.fields(source)}
+    return source
 
 
 def feature_colors(set_id) -> list:
@@ -164,7 +171,8 @@ def save_figure(fig, stem) -> list:
     paths = []
     for ext in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, bbox_inches="tight")
+        # No creation date in the metadata, so regenerating an unchanged figure changes no bytes.
+        fig.savefig(buf, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
         paths.append(write_bytes_atomic(f"{stem}.{ext}", buf.getvalue()))
     plt.close(fig)
     return paths
@@ -181,24 +189,18 @@ def plot_sparsity_sweep(source, geometries: dict, title: str = ""):
     ``geometries`` maps a claim name to its label; ``source`` holds '<claim>.W', '<claim>.set_id',
     '<claim>.feature_probability' and optionally '<claim>.control_W' (dashed: independent control).
     """
-    from tms.claims import CLAIMS
-
     arrays = _arrays(source)
+    table = sweep_table({name: split_prefixed(arrays, name) for name in geometries})
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 4.6))
         for k, (name, label) in enumerate(geometries.items()):
-            part = split_prefixed(arrays, name)
-            if not part:
+            if name not in table:
                 continue
             color = plt.get_cmap("tab10")(k)
-            p = part["feature_probability"]
-            xs = np.unique(p)
-            for key, style, suffix in (("W", "-", ""), ("control_W", "--", " (control)")):
-                if key not in part:
-                    continue
-                holds = CLAIMS[name].holds(part[key], part["set_id"])
-                frac = [holds[p == x].mean() for x in xs]
-                ax.plot(xs, frac, style, marker="o" if key == "W" else None, color=color, label=label + suffix)
+            xs = table[name]["feature_probability"]
+            ax.plot(xs, table[name]["fraction"], "-", marker="o", color=color, label=label)
+            if "control_fraction" in table[name]:
+                ax.plot(xs, table[name]["control_fraction"], "--", color=color, label=label + " (control)")
         ax.set_xscale("log")
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("feature probability 1 − S")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from tms import metrics
@@ -15,12 +13,6 @@ def _floats(values) -> list:
     return [None if not np.isfinite(v) else round(float(v), 6) for v in np.asarray(values, dtype=float)]
 
 
-def _row_mean(values: np.ndarray) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, 1)
-
-
 def geometry_metrics(W, set_id) -> dict:
     """Per-instance geometry summaries that apply to any feature structure."""
     out = {
@@ -28,8 +20,8 @@ def geometry_metrics(W, set_id) -> dict:
         "mean_dimensionality": _floats(metrics.dimensionality(W).mean(1)),
     }
     if (np.asarray(set_id) >= 0).any():
-        out["mean_abs_cos_within_sets"] = _floats(_row_mean(metrics.within_set_abs_cos(W, set_id)))
-        out["mean_cos_within_sets"] = _floats(_row_mean(metrics.within_set_cos(W, set_id)))
+        out["mean_abs_cos_within_sets"] = _floats(metrics.nanmean_rows(metrics.within_set_abs_cos(W, set_id)))
+        out["mean_cos_within_sets"] = _floats(metrics.nanmean_rows(metrics.within_set_cos(W, set_id)))
         out["collapsed_sets"] = metrics.collapsed(W, set_id).sum(1).tolist()
     if len(metrics.set_members(set_id)) > 1:
         out["local_basis_ratio"] = _floats(metrics.local_basis_ratio(W, set_id))
