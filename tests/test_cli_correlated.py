@@ -96,3 +96,21 @@ def test_bad_figure_input_is_one_line_and_writes_nothing(tmp_path, args, field):
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert proc.stderr.startswith(f"error: {field}:"), proc.stderr
     assert not out.exists()
+
+
+def test_multirun_sweeps_a_figure_setting_into_one_folder_per_job(tmp_path):
+    proc = run_module(
+        "experiments.correlated",
+        "-m",
+        "specs.anticorrelated_pairs.data.sparsity=0.3,0.5",
+        "figures=[anticorrelated_pairs]",
+        "train.steps=10",
+        "n_instances=2",
+        f"out_dir={tmp_path}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    p = {job: json.loads((tmp_path / job / "summary.json").read_text()) for job in ("0", "1")}
+    assert [p[j]["figures"]["anticorrelated_pairs"]["setup"]["feature_probability"] for j in "01"] == [0.7, 0.5]
+    assert (tmp_path / "0" / "anticorrelated_pairs.png").exists() and (
+        tmp_path / "1" / "anticorrelated_pairs.png"
+    ).exists()
