@@ -80,3 +80,17 @@ def test_library_runs_without_hydra_installed():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "(2, 2, 4)"
+
+
+def test_runs_launched_together_never_share_a_folder(tmp_path):
+    import os
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "experiments.train", "train.steps=5", "n_instances=1", "cache=false"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL) for _ in range(3)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
+    runs = list((tmp_path / "outputs" / "train").glob("*/*/metrics.json"))
+    assert len(runs) == 3

@@ -7,6 +7,7 @@ registered schemas; notebooks and tests can call ``load_config(name, overrides)`
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,9 @@ def _first_set(*values):
 def register() -> None:
     if not OmegaConf.has_resolver("tms_or"):
         OmegaConf.register_new_resolver("tms_or", _first_set)
+    if not OmegaConf.has_resolver("tms_pid"):
+        # Process id in default output folders: launches in the same microsecond never collide.
+        OmegaConf.register_new_resolver("tms_pid", os.getpid, use_cache=True)
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainApp)
     cs.store(name="correlated_schema", node=CorrelatedApp)
