@@ -18,6 +18,8 @@ from omegaconf import OmegaConf
 from tms.errors import ConfigError, TrainingDiverged
 from tms.hydra_config import load_config
 
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the folder hydra.main reads too
+
 
 def fail(message: str, code: int = 2):
     print(f"error: {message}", file=sys.stderr)
@@ -63,7 +65,7 @@ def check_overrides(config_name: str, validator: Callable, argv=None) -> None:
             first[:i] + [v] + first[i + 1 :] for i, vals in enumerate(options) for v in itertools.islice(vals, 1, None)
         ]
         for combo in combos:
-            validator(load_config(config_name, combo))
+            validator(load_config(config_name, combo, config_dir=CONFIGS))
 
 
 def configure_threads(threads: int) -> int:

@@ -21,7 +21,14 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 from tms.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from tms.errors import ConfigError
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+def _default_config_dir() -> Path:
+    """The repository's configs/ for a source (editable) install, else ./configs."""
+    source_tree = Path(__file__).resolve().parents[2] / "configs"
+    return source_tree if source_tree.is_dir() else Path.cwd() / "configs"
+
+
+CONFIG_DIR = _default_config_dir()
 
 
 @dataclass
@@ -89,13 +96,13 @@ def register() -> None:
 register()
 
 
-def load_config(name: str, overrides: list[str] | None = None):
-    """Compose ``configs/<name>.yaml`` with overrides into its dataclass (no Hydra run).
+def load_config(name: str, overrides: list[str] | None = None, config_dir=None):
+    """Compose ``<config_dir>/<name>.yaml`` (default: CONFIG_DIR) with overrides into its dataclass.
 
     Raises ConfigError with a one-line message for unknown keys or wrong types.
     """
     try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(Path(config_dir or CONFIG_DIR).resolve()), version_base="1.3"):
             cfg = compose(config_name=name, overrides=list(overrides or []))
         return to_dataclass(cfg)
     except (HydraException, OmegaConfBaseException) as e:
