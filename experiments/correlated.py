@@ -47,7 +47,7 @@ from tms.plotting import (
     split_prefixed,
 )
 from tms.summary import collapse_agreement, summary_markdown, sweep_table
-from tms.sweeps import merge_results, sweep_configs
+from tms.sweeps import expected_nonzero, merge_results, sweep_configs
 from tms.train import train
 
 # The paper's four figures: one model batch (and control) each, with the claim they test.
@@ -167,7 +167,7 @@ def _cost(cfg: RunConfig) -> float:
     """Rough work estimate: instances x densest expected non-zero samples x n."""
     structure = FeatureStructure.from_sets(cfg.data.sets)
     sparsity = min(cfg.data.sparsities or [cfg.data.sparsity])
-    per_value = cfg.n_instances * max((1 - sparsity**structure.n_units) * cfg.train.batch, 1) * structure.n
+    per_value = cfg.n_instances * max(expected_nonzero(sparsity, structure.n_units, cfg.train.batch), 1) * structure.n
     return per_value * max(len(cfg.data.sparsities), 1)
 
 
