@@ -16,7 +16,7 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 from tms.errors import ConfigError, TrainingDiverged
-from tms.hydra_config import load_config
+from tms.hydra_config import load_config, without_hydra
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the folder hydra.main reads too
 
@@ -88,5 +88,4 @@ def hydra_output_dir() -> Path:
 
 def resolved_yaml(cfg) -> str:
     """The composed config without the hydra node, interpolations resolved."""
-    keys = [k for k in cfg.keys() if k != "hydra"]
-    return OmegaConf.to_yaml(OmegaConf.masked_copy(cfg, keys), resolve=True)
+    return OmegaConf.to_yaml(without_hydra(cfg), resolve=True)

@@ -182,7 +182,8 @@ def run_jobs(jobs: dict, workers: int, cache: RunCache | None = None) -> dict:
 
     Jobs with a complete cache entry are not retrained; new results are cached as they finish
     (by this process only), so an interrupted run resumes where it stopped. Each job's result
-    depends only on its config, not on the worker count.
+    depends only on its config, not on the worker count, and results come back in the order of
+    ``jobs`` whatever order they finished in, so the artifacts built from them are byte-stable.
     """
     results, keys = {}, {}
     for key, (cfg, snaps) in jobs.items():
@@ -204,13 +205,13 @@ def run_jobs(jobs: dict, workers: int, cache: RunCache | None = None) -> dict:
     if workers <= 1 or len(todo) <= 1:
         for done, key in enumerate(todo, 1):
             finished(key, train(jobs[key][0], snapshot_steps=jobs[key][1], label=_label(key)), done)
-        return results
+        return {key: results[key] for key in jobs}
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         futures = {pool.submit(_train_quietly, *jobs[key]): key for key in todo}
         for done, future in enumerate(as_completed(futures), 1):
             finished(futures[future], future.result(), done)
-    return results
+    return {key: results[key] for key in jobs}
 
 
 def _label(key) -> str:
@@ -247,9 +248,6 @@ def figure_arrays(name: str, results: dict, app: CorrelatedApp) -> dict:
             "control_b": parts["control"].b,
             "control_loss": parts["control"].loss,
         }
-    if model.snapshots:
-        steps = sorted(model.snapshots)
-        extra.update({"snapshots": np.stack([model.snapshots[s] for s in steps]), "snapshot_steps": np.asarray(steps)})
     return weights_arrays(model, extra)
 
 

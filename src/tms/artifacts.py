@@ -56,8 +56,15 @@ def write_npz_atomic(path, arrays: Mapping[str, np.ndarray]) -> Path:
 
 
 def weights_arrays(result, extra: Mapping[str, np.ndarray] | None = None) -> dict:
-    """The standard weights.npz keys from a TrainResult, plus any extra arrays."""
+    """The standard weights.npz keys from a TrainResult, plus any extra arrays.
+
+    Snapshots, when the run took any, become ``snapshots`` (S, I, m, n) and ``snapshot_steps`` (S,).
+    """
     arrays = {k: getattr(result, k) for k in WEIGHT_KEYS}
+    if getattr(result, "snapshots", None):
+        steps = sorted(result.snapshots)
+        arrays["snapshots"] = np.stack([result.snapshots[s] for s in steps])
+        arrays["snapshot_steps"] = np.asarray(steps)
     arrays.update(extra or {})
     return arrays
 

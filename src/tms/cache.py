@@ -77,11 +77,7 @@ class RunCache:
     def put(self, key: str, result: TrainResult) -> None:
         npz, marker = self._paths(key)
         marker.unlink(missing_ok=True)  # the old marker must not vouch for a new npz
-        extra = {}
-        if result.snapshots:
-            steps = sorted(result.snapshots)
-            extra = {"snapshots": np.stack([result.snapshots[s] for s in steps]), "snapshot_steps": np.asarray(steps)}
-        write_npz_atomic(npz, weights_arrays(result, extra))
+        write_npz_atomic(npz, weights_arrays(result))
         write_json_atomic(marker, {"sha256": _sha256(npz), "version": package_version()})
 
 

@@ -110,10 +110,14 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None):
         raise ConfigError(field_name, message) from None
 
 
+def without_hydra(cfg):
+    """The composed config without Hydra's own ``hydra`` node."""
+    return OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
+
+
 def to_dataclass(cfg):
     """A composed DictConfig -> its schema's dataclass instance, without the hydra node."""
-    cfg = OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
-    return OmegaConf.to_object(cfg)
+    return OmegaConf.to_object(without_hydra(cfg))
 
 
 def describe_compose_error(e: BaseException):
