@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from tms.artifacts import load_weights, write_bytes_atomic  # noqa: E402
+from tms.artifacts import load_weights, weights_arrays, write_bytes_atomic  # noqa: E402
 from tms.geometry import align_2d  # noqa: E402
 from tms.metrics import collapsed, pair_angles, represented  # noqa: E402
 from tms.summary import PAPER_COLLAPSE_RANGES, sweep_table  # noqa: E402
@@ -30,6 +30,7 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "svg.fonttype": "none",
+    "svg.hashsalt": "tms",  # fixed SVG element ids: an unchanged figure redraws to the same bytes
 }
 
 
@@ -38,7 +39,7 @@ def _arrays(source) -> dict:
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
         return load_weights(source)
     if dataclasses.is_dataclass(source):
-        return {f.name: getattr(source, f.name) for f in dataclasses.fields(source)}
+        return weights_arrays(source)
     return source
 
 
@@ -172,7 +173,8 @@ def save_figure(fig, stem) -> list:
     for ext in ("png", "svg"):
         buf = io.BytesIO()
         # No creation date in the metadata, so regenerating an unchanged figure changes no bytes.
-        fig.savefig(buf, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        with plt.rc_context(STYLE):  # save-time settings (dpi, SVG fonts and ids) live in STYLE
+            fig.savefig(buf, format=ext, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
         paths.append(write_bytes_atomic(f"{stem}.{ext}", buf.getvalue()))
     plt.close(fig)
     return paths
@@ -281,7 +283,7 @@ def plot_learning_dynamics(source, title: str = "", index: int = 0):
         ax.set_xlabel("training step")
         ax.set_ylim(-0.03, 1.1)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, frameon=False, loc="center left")
+        ax.legend(fontsize=8, frameon=False, loc="center right")  # curves sit near 0 and 1 there
         fig.suptitle(
             f"{title}\ntop: WᵀW of seed {int(arrays['seed'][index])}; bottom: mean over "
             f"{snaps.shape[1]} models — {_setup_line(arrays, snaps.shape[1])}"
