@@ -1,12 +1,19 @@
-"""Throughput of the project trainer against a plain PyTorch training loop.
+"""Throughput of the project trainer against plain PyTorch training loops.
 
     python -m benchmarks.throughput            # full table -> benchmarks/results.md
     python -m benchmarks.throughput --quick    # seconds-long smoke run (CI), prints only
 
 Unit: instance-steps per second, one optimizer step of one model on one batch of 1024.
-Each (config, instances) cell runs in a fresh subprocess, so peak RSS is that cell's own;
-inside it the trainer and the reference loop run side by side and are each timed
-``repeats`` times; the table shows medians.
+Each cell runs in a fresh subprocess, so peak RSS is that cell's own; inside it the trainer
+and the reference loops run side by side, each timed ``repeats`` times; the table shows medians.
+
+Reference loops (our own code, written the way tutorials write them):
+- *plain loop*: a fresh dense (instances, batch, n) batch with one uniform per unit and one per
+  feature, torch.einsum forward, autograd, torch.optim.AdamW.
+- *ARENA-style loop* (n=4 correlated pairs only): the shape of ARENA 3.0's ``ToyModel.optimize``
+  with ``generate_correlated_features``: a (batch, instances, n) batch from two torch.rand
+  calls, einsum forward, importance-weighted loss averaged over batch and features and summed
+  over instances, autograd, torch.optim.Adam with the learning rate set every step.
 """
 
 from __future__ import annotations
@@ -24,30 +31,52 @@ from pathlib import Path
 
 import torch
 
-CONFIGS = {  # name: (sets of correlated features (size, count), m)
-    "n=4, m=2 (2 correlated pairs)": ((2, 2), 2),
-    "n=6, m=2 (3 correlated pairs)": ((2, 3), 2),
-    "n=20, m=10 (2 sets of 10)": ((10, 2), 10),
-}
-FEATURE_PROBABILITY = 0.05
 BATCH = 1024
+# name: (feature sets as (kind, size, count), m, feature probability 1 - S)
+SETUPS = {
+    "n=4, m=2 (2 correlated pairs)": ([("correlated", 2, 2)], 2, 0.05),
+    "n=6, m=2 (3 correlated pairs)": ([("correlated", 2, 3)], 2, 0.05),
+    "n=20, m=10 (2 sets of 10)": ([("correlated", 10, 2)], 10, 0.05),
+    "n=20, m=10, 20 independent, 1−S=0.03": ([("independent", 20, 1)], 10, 0.03),
+    "n=20, m=10, 20 independent, 1−S=0.1": ([("independent", 20, 1)], 10, 0.1),
+    "n=20, m=10, 20 independent, 1−S=0.3": ([("independent", 20, 1)], 10, 0.3),
+    "n=6, m=2, 3 correlated pairs, 1−S=0.3": ([("correlated", 2, 3)], 2, 0.3),
+    "n=160, m=40 (4 sets of 40), 1−S=0.03": ([("correlated", 40, 4)], 40, 0.03),
+    "n=160, m=40, 160 independent, 1−S=0.03": ([("independent", 160, 1)], 40, 0.03),
+}
+SCALING = ["n=4, m=2 (2 correlated pairs)", "n=6, m=2 (3 correlated pairs)", "n=20, m=10 (2 sets of 10)"]
+ARENA = "n=4, m=2 (2 correlated pairs)"
 
 
-def reference_loop(size: int, count: int, m: int, instances: int, steps: int, seed: int = 0):
+def _structure(sets):
+    from tms.config import FeatureSet
+    from tms.features import FeatureStructure
+
+    return FeatureStructure.from_sets([FeatureSet(*s) for s in sets])
+
+
+def plain_loop(sets, m: int, p: float, instances: int, steps: int, seed: int = 0):
     """The plain loop found in tutorials: fresh dense batch, autograd, torch.optim.AdamW.
 
     Returns the final W (instances, m, n) as numpy.
     """
-    n = size * count
+    st = _structure(sets)
+    unit = torch.as_tensor(st.unit_of_feature)
+    slot = torch.as_tensor(st.slot)
+    share = torch.as_tensor(st.unit_share)
     g = torch.Generator().manual_seed(seed)
+    n = st.n
     # Xavier-normal per (m, n) model. (torch.nn.init.xavier_normal_ on the whole (instances, m, n)
     # tensor would take its fan from m*n and instances*n, shrinking the init as instances grow.)
     W = torch.nn.Parameter(torch.randn(instances, m, n, generator=g) * (2.0 / (m + n)) ** 0.5)
     b = torch.nn.Parameter(torch.zeros(instances, n))
     opt = torch.optim.AdamW([W, b], lr=1e-3, weight_decay=0.01)
     for _ in range(steps):
-        on = torch.rand(instances, BATCH, count, generator=g) < FEATURE_PROBABILITY
-        x = torch.rand(instances, BATCH, n, generator=g) * on.repeat_interleave(size, dim=-1)
+        u = torch.rand(instances, BATCH, st.n_units, generator=g)
+        on = u < p  # unit active
+        choice = (u / p * share).floor().long()  # which feature of an active anticorrelated set
+        present = on[..., unit] & ((share[unit] == 1) | (choice[..., unit] == slot))
+        x = torch.rand(instances, BATCH, n, generator=g) * present
         h = torch.einsum("imn,ibn->ibm", W, x)
         out = torch.relu(torch.einsum("imn,ibm->ibn", W, h) + b[:, None, :])
         loss = ((x - out) ** 2).sum(-1).mean(-1).sum()
@@ -57,11 +86,38 @@ def reference_loop(size: int, count: int, m: int, instances: int, steps: int, se
     return W.detach().numpy()
 
 
-def project_trainer(size: int, count: int, m: int, instances: int, steps: int, seed: int = 0) -> None:
+def arena_style_loop(sets, m: int, p: float, instances: int, steps: int, seed: int = 0):
+    """Correlated pairs the way ARENA 3.0's superposition solutions train them (see module doc)."""
+    (kind, size, count), *rest = sets
+    assert kind == "correlated" and size == 2 and not rest, "the ARENA-style loop covers correlated pairs only"
+    n = 2 * count
+    g = torch.Generator().manual_seed(seed)
+    W = torch.nn.Parameter(torch.randn(instances, m, n, generator=g) * (2.0 / (m + n)) ** 0.5)
+    b_final = torch.nn.Parameter(torch.zeros(instances, n))
+    probability = torch.full((instances, n), p)
+    importance = torch.ones(instances, n)
+    opt = torch.optim.Adam([W, b_final], lr=1e-3)
+    for _ in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = 1e-3  # constant schedule, set every step as the solutions do
+        feat = torch.rand((BATCH, instances, n), generator=g)
+        seeds = torch.rand((BATCH, instances, count), generator=g)
+        present = (seeds <= probability[:, :count]).repeat_interleave(2, dim=-1)
+        batch = torch.where(present, feat, 0.0)
+        hidden = torch.einsum("bif,ihf->bih", batch, W)
+        out = torch.relu(torch.einsum("bih,ihf->bif", hidden, W) + b_final)
+        loss = (importance * (batch - out) ** 2).mean(dim=(0, 2)).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return W.detach().numpy()
+
+
+def project_trainer(sets, m: int, p: float, instances: int, steps: int, seed: int = 0) -> None:
     from tms import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, train
 
     cfg = RunConfig(
-        data=DataConfig(sets=[FeatureSet("correlated", size, count)], sparsity=1 - FEATURE_PROBABILITY),
+        data=DataConfig(sets=[FeatureSet(*s) for s in sets], feature_probability=p),
         model=ModelConfig(m=m),
         train=TrainConfig(steps=steps, batch=BATCH, progress=False),
         n_instances=instances,
@@ -70,29 +126,37 @@ def project_trainer(size: int, count: int, m: int, instances: int, steps: int, s
     train(cfg)
 
 
+def sampler_path(sets) -> str:
+    from tms.features import sparse_path
+
+    return sparse_path(_structure(sets))
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def measure_cell(config: str, instances: int, steps: int, repeats: int) -> dict:
-    """Run in a child process: time both implementations, report medians and peak RSS."""
-    (size, count), m = CONFIGS[config]
-    baseline = peak_rss_mb()
-    result = {"config": config, "instances": instances, "steps": steps, "baseline_rss_mb": baseline}
-    for name, fn in (("trainer", project_trainer), ("reference", reference_loop)):
-        fn(size, count, m, instances, max(steps // 10, 2))  # warm-up
+def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
+    """Run in a child process: time the trainer and the reference loops, report medians and peak RSS."""
+    sets, m, p = SETUPS[setup]
+    result = {"setup": setup, "instances": instances, "steps": steps, "path": sampler_path(sets)}
+    loops = [("trainer", project_trainer), ("plain", plain_loop)]
+    if setup == ARENA:
+        loops.append(("arena", arena_style_loop))
+    for name, fn in loops:
+        fn(sets, m, p, instances, max(steps // 10, 2))  # warm-up
         rates = []
         for r in range(repeats):
             start = time.perf_counter()
-            fn(size, count, m, instances, steps, seed=r)
+            fn(sets, m, p, instances, steps, seed=r)
             rates.append(instances * steps / (time.perf_counter() - start))
         result[f"{name}_rate"] = statistics.median(rates)
         result[f"{name}_peak_rss_mb"] = peak_rss_mb()  # monotonic: the trainer runs first
     return result
 
 
-def run_cell(config: str, instances: int, steps: int, repeats: int) -> dict:
-    args = [sys.executable, "-m", "benchmarks.throughput", "--cell", json.dumps([config, instances, steps, repeats])]
+def run_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
+    args = [sys.executable, "-m", "benchmarks.throughput", "--cell", json.dumps([setup, instances, steps, repeats])]
     proc = subprocess.run(args, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -113,17 +177,39 @@ def machine() -> str:
 
 def table(rows) -> str:
     lines = [
-        "| config | instances | trainer (inst-steps/s) | plain loop (inst-steps/s) | speed-up "
+        "| setup | instances | sampler path | trainer (inst-steps/s) | plain loop (inst-steps/s) | speed-up "
         "| peak RSS trainer (MB) | peak RSS incl. plain loop (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['config']} | {r['instances']} | {r['trainer_rate']:,.0f} | {r['reference_rate']:,.0f} "
-            f"| {r['trainer_rate'] / r['reference_rate']:.1f}× | {r['trainer_peak_rss_mb']:,.0f} "
-            f"| {r['reference_peak_rss_mb']:,.0f} |"
+            f"| {r['setup']} | {r['instances']} | {r['path']} | {r['trainer_rate']:,.0f} | {r['plain_rate']:,.0f} "
+            f"| {r['trainer_rate'] / r['plain_rate']:.1f}× | {r['trainer_peak_rss_mb']:,.0f} "
+            f"| {r['plain_peak_rss_mb']:,.0f} |"
         )
     return "\n".join(lines)
+
+
+def arena_table(rows) -> str:
+    lines = [
+        "| setup | instances | trainer (inst-steps/s) | ARENA-style loop (inst-steps/s) | speed-up |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if "arena_rate" in r:
+            lines.append(
+                f"| {r['setup']} | {r['instances']} | {r['trainer_rate']:,.0f} | {r['arena_rate']:,.0f} "
+                f"| {r['trainer_rate'] / r['arena_rate']:.1f}× |"
+            )
+    return "\n".join(lines)
+
+
+def cells(quick: bool) -> list:
+    """(setup, instances): every setup at 64 models, the first three also at 1, 16 and 256."""
+    if quick:
+        return [(setup, 16) for setup in SETUPS]
+    out = [(setup, inst) for setup in SCALING for inst in (1, 16, 64, 256)]
+    return out + [(setup, 64) for setup in SETUPS if setup not in SCALING]
 
 
 def main(argv=None) -> None:
@@ -131,28 +217,33 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny run for CI; prints, writes nothing")
     parser.add_argument("--steps", type=int, default=300, help="timed steps per repeat")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", metavar="TEXT", help="only the setups whose name contains TEXT")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.md")))
     parser.add_argument("--cell", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:
         print(json.dumps(measure_cell(*json.loads(args.cell))))
         return
-    instances = (1, 16) if args.quick else (1, 16, 64, 256)
-    steps, repeats = (10, 1) if args.quick else (args.steps, args.repeats)
+    steps, repeats = (5, 1) if args.quick else (args.steps, args.repeats)
     rows = []
-    for config in CONFIGS:
-        for inst in instances:
-            rows.append(run_cell(config, inst, steps, repeats))
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    for setup, inst in cells(args.quick):
+        if args.only and args.only not in setup:
+            continue
+        rows.append(run_cell(setup, inst, steps, repeats))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = (
         f"# Training throughput\n\nMachine: {machine()}.\n\n"
-        f"batch {BATCH}, 1−S = {FEATURE_PROBABILITY}, {steps} timed steps, median of {repeats} repeats; "
-        "`python -m benchmarks.throughput`.\n\n" + table(rows) + "\n"
+        f"batch {BATCH}, {steps} timed steps, median of {repeats} repeats; `python -m benchmarks.throughput`. "
+        "Trainer and reference loops run in the same process, one cell per process.\n\n"
+        + table(rows)
+        + "\n\nAgainst an ARENA-style loop (see the module docstring):\n\n"
+        + arena_table(rows)
+        + "\n"
     )
     if args.quick:
-        text += "\n(quick mode: 10 steps, one repeat; a smoke test, not a measurement)\n"
+        text += "\n(quick mode: 5 steps, one repeat; a smoke test, not a measurement)\n"
     print("\n" + text)
-    if not args.quick:
+    if not args.quick and not args.only:
         from tms.artifacts import write_text_atomic
 
         write_text_atomic(args.out, text)

@@ -3,13 +3,18 @@
 These dataclasses are the single source of truth: Hydra registers them as structured
 configs (see ``tms.hydra_config``), and notebooks build them directly, e.g.
 
-    RunConfig(data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.95),
+    RunConfig(data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.05),
               model=ModelConfig(m=2))
+
+Sparsity is given as the feature probability p = 1 - S everywhere (configs, artifacts, tables),
+so values such as 0.005 are carried exactly rather than as 1 - 0.995.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import re
 from dataclasses import dataclass, field
 
 from tms.errors import ConfigError
@@ -17,6 +22,9 @@ from tms.errors import ConfigError
 KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
+MAX_SEED = 2**63 - 1  # seeds are stored as int64
+# A run is refused when its estimated memory exceeds this (override with TrainConfig.max_memory_gb).
+DEFAULT_MAX_MEMORY_GB = 16.0
 
 
 @dataclass
@@ -30,12 +38,16 @@ class FeatureSet:
 
 @dataclass
 class DataConfig:
-    """Feature structure and sparsity S (each unit is active with probability p = 1 - S)."""
+    """Feature structure and feature probability p = 1 - S (each unit is active with probability p)."""
 
     sets: list[FeatureSet] = field(default_factory=lambda: [FeatureSet("correlated", 2, 2)])
-    sparsity: float = 0.95
-    # When non-empty, replaces `sparsity`: one block of `n_instances` models per value.
-    sparsities: list[float] = field(default_factory=list)
+    feature_probability: float = 0.05
+    # When non-empty, replaces `feature_probability`: one block of `n_instances` models per value.
+    feature_probabilities: list[float] = field(default_factory=list)
+
+    def __post_init__(self):
+        # Notebook users may pass plain dicts; turn them into FeatureSets (validate() checks them).
+        self.sets = [FeatureSet(**s) if isinstance(s, dict) else s for s in self.sets]
 
 
 @dataclass
@@ -59,12 +71,14 @@ class TrainConfig:
     weight_decay: float = 0.01
     schedule: str = "constant"
     # "sparse" draws only the samples that are not all-zero (exact, see tms.features);
-    # "dense" draws the full batch. Both give the same loss distribution.
+    # "dense" draws the full batch (the plain reference). Both give the same loss distribution.
     sampler: str = "sparse"
     device: str = "cpu"
     # Loss history keeps one mean per window of this many steps (0 = choose ~1000 windows).
     log_every: int = 0
     progress: bool = True
+    # Refuse runs whose estimated memory exceeds this many GiB.
+    max_memory_gb: float = DEFAULT_MAX_MEMORY_GB
 
 
 @dataclass
@@ -74,7 +88,8 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    # Models per sparsity value; instance j has seed `seed + j % n_instances`.
+    # Models per feature probability. Their initialisation seeds derive from `seed`, the
+    # feature probability and the model's index (tms.seeds), so runs never share them.
     n_instances: int = 8
     seed: int = 0
 
@@ -84,30 +99,55 @@ def _check(ok: bool, field_name: str, message: str) -> None:
         raise ConfigError(field_name, message)
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def is_int(x) -> bool:
+    """A Python or numpy integer, not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def check_int(value, field_name: str, lowest: int) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= lowest
-    _check(ok, field_name, f"got {value}; must be an integer >= {lowest}")
+def is_number(x) -> bool:
+    """A finite real number (Python or numpy), not a bool or a string."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_int(value, field_name: str, lowest: int, highest: int | None = None) -> None:
+    ok = is_int(value) and lowest <= value and (highest is None or value <= highest)
+    bound = f">= {lowest}" if highest is None else f"in [{lowest}, {highest}]"
+    _check(ok, field_name, f"got {value!r}; must be an integer {bound}")
+
+
+def check_number(value, field_name: str, rule: str, ok) -> None:
+    """``value`` must be a finite number satisfying ``ok``; ``rule`` says how (e.g. '> 0')."""
+    if not is_number(value):
+        raise ConfigError(field_name, f"got {value!r}; must be a number {rule}")
+    _check(bool(ok(value)), field_name, f"got {value}; must be {rule}")
 
 
 def _check_choice(value, field_name: str, allowed) -> None:
     _check(value in allowed, field_name, f"got {value!r}; allowed: {', '.join(allowed)}")
 
 
+def feature_probabilities(data: DataConfig) -> list:
+    """The feature probabilities of a run, one block of models each."""
+    return list(data.feature_probabilities) or [data.feature_probability]
+
+
 def validate_data(data: DataConfig, prefix: str = "data") -> None:
+    _check(isinstance(data.sets, (list, tuple)), f"{prefix}.sets", "must be a list of feature sets")
     _check(len(data.sets) >= 1, f"{prefix}.sets", "needs at least one feature set")
     for i, s in enumerate(data.sets):
         where = f"{prefix}.sets[{i}]"
+        _check(isinstance(s, FeatureSet), where, f"got {s!r}; must be a FeatureSet(kind, size, count)")
         _check_choice(s.kind, f"{where}.kind", KINDS)
         check_int(s.size, f"{where}.size", 1)
+        if s.kind != "independent" and s.size == 1:
+            raise ConfigError(f"{where}.size", f"got 1; a {s.kind} set needs >= 2 features (one is just independent)")
         check_int(s.count, f"{where}.count", 1)
-    values = data.sparsities if len(data.sparsities) else [data.sparsity]
-    name = f"{prefix}.sparsities" if len(data.sparsities) else f"{prefix}.sparsity"
+    many = len(data.feature_probabilities) > 0
+    name = f"{prefix}.feature_probabilities" if many else f"{prefix}.feature_probability"
+    values = feature_probabilities(data)
     for v in values:
-        _check(_is_number(v) and 0.0 <= v < 1.0, name, f"got {v}; must be in [0, 1)")
+        check_number(v, name, "in (0, 1]", lambda x: 0.0 < x <= 1.0)
+    _check(len(set(values)) == len(values), name, f"got {values}; values must be distinct")
 
 
 def n_features(data: DataConfig) -> int:
@@ -116,26 +156,51 @@ def n_features(data: DataConfig) -> int:
 
 def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
     check_int(model.m, f"{prefix}.m", 1)
-    decay = model.importance_decay
-    _check(_is_number(decay) and decay > 0, f"{prefix}.importance_decay", f"got {decay}; must be > 0")
+    check_number(model.importance_decay, f"{prefix}.importance_decay", "> 0", lambda x: x > 0)
     if model.importance is not None:
+        _check(isinstance(model.importance, (list, tuple)), f"{prefix}.importance", "must be a list of numbers")
         got = len(model.importance)
         _check(got == n, f"{prefix}.importance", f"has length {got}; must have length n = {n} (one per feature)")
-        ok = all(_is_number(v) and v >= 0 for v in model.importance)
-        _check(ok, f"{prefix}.importance", "entries must be finite and >= 0")
+        ok = all(is_number(v) and v >= 0 for v in model.importance)
+        _check(ok, f"{prefix}.importance", "entries must be finite numbers >= 0")
+
+
+def validate_device(device, field_name: str = "train.device") -> None:
+    """cpu, cuda or cuda:N, and CUDA only where this machine has it."""
+    _check(isinstance(device, str), field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N")
+    _check(re.fullmatch(r"cpu|cuda(:\d+)?", device) is not None, field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N")
+    if device.startswith("cuda"):
+        import torch
+
+        _check(torch.cuda.is_available(), field_name, "CUDA is not available on this machine")
+        index = int(device.partition(":")[2] or 0)
+        count = torch.cuda.device_count()
+        _check(index < count, field_name, f"got {device!r}; this machine has {count} CUDA device(s)")
 
 
 def validate_train(train: TrainConfig, prefix: str = "train") -> None:
     check_int(train.steps, f"{prefix}.steps", 0)
     check_int(train.batch, f"{prefix}.batch", 1)
-    _check(_is_number(train.lr) and train.lr > 0, f"{prefix}.lr", f"got {train.lr}; must be > 0")
-    wd = train.weight_decay
-    _check(_is_number(wd) and wd >= 0, f"{prefix}.weight_decay", f"got {wd}; must be >= 0")
+    check_number(train.lr, f"{prefix}.lr", "> 0", lambda x: x > 0)
+    check_number(train.weight_decay, f"{prefix}.weight_decay", ">= 0", lambda x: x >= 0)
     _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
-    device_ok = train.device == "cpu" or train.device.startswith("cuda")
-    _check(device_ok, f"{prefix}.device", f"got {train.device!r}; allowed: cpu, cuda, cuda:N")
+    validate_device(train.device, f"{prefix}.device")
     check_int(train.log_every, f"{prefix}.log_every", 0)
+    _check(isinstance(train.progress, bool), f"{prefix}.progress", f"got {train.progress!r}; must be true or false")
+    check_number(train.max_memory_gb, f"{prefix}.max_memory_gb", "> 0", lambda x: x > 0)
+
+
+def estimated_memory_gb(cfg: RunConfig) -> float:
+    """Rough peak memory of a run in GiB: a few (instances, batch, n) float32 tensors plus W.
+
+    The trainer holds about 8 batch-sized tensors at once (batch, pre-activation, index and
+    value lists, the dense sampler's uniforms); the estimate is deliberately generous.
+    """
+    instances = cfg.n_instances * len(feature_probabilities(cfg.data))
+    n = n_features(cfg.data)
+    per_instance = 8 * cfg.train.batch * n * 4 + 6 * cfg.model.m * n * 4 + 2 * n * n * 4
+    return instances * per_instance / 2**30
 
 
 def validate(cfg: RunConfig) -> RunConfig:
@@ -144,5 +209,12 @@ def validate(cfg: RunConfig) -> RunConfig:
     validate_model(cfg.model, n_features(cfg.data))
     validate_train(cfg.train)
     check_int(cfg.n_instances, "n_instances", 1)
-    check_int(cfg.seed, "seed", 0)
+    check_int(cfg.seed, "seed", 0, MAX_SEED)
+    gb = estimated_memory_gb(cfg)
+    if gb > cfg.train.max_memory_gb:
+        raise ConfigError(
+            "n_instances",
+            f"this run needs about {gb:,.1f} GiB (n_instances x feature probabilities x batch x n), "
+            f"over train.max_memory_gb = {cfg.train.max_memory_gb:g}; train fewer models per run",
+        )
     return cfg

@@ -1,8 +1,8 @@
 """Synthetic sparse features: independent, correlated and anticorrelated sets.
 
-Convention (the paper's), with sparsity S and p = 1 - S. A *unit* is one activation draw:
-each independent feature is a unit, and each correlated or anticorrelated set is one unit.
-Every unit is active with probability p, independently of all other units.
+Convention (the paper's), with sparsity S and feature probability p = 1 - S. A *unit* is one
+activation draw: each independent feature is a unit, and each correlated or anticorrelated
+set is one unit. Every unit is active with probability p, independently of all other units.
 
 - independent:    feature i is nonzero iff its unit is active   -> marginal rate p.
 - correlated:     all k features of the set are nonzero iff the set's unit is active
@@ -11,26 +11,31 @@ Every unit is active with probability p, independently of all other units.
                   uniformly, is nonzero; otherwise none is -> marginal rate p / k, and
                   two features of a set are never nonzero together.
 
-Nonzero values are U[0, 1), drawn independently of the presence draws.
+Nonzero values are U[0, 1) (float32), drawn independently of the presence draws.
 
 The other common convention gives each anticorrelated feature its own rate p (the set is
 active with probability k p). We do not use it: here every set, of any kind, is active with
 the same probability p, so sets of different kinds are equally frequent.
 
-How a batch is drawn. When the structure has few presence *patterns* (which units are on,
-and which feature of each active anticorrelated set; at most ``MAX_PATTERNS``), one uniform per
-sample picks a pattern by inverse CDF and n more give the values. Otherwise each unit gets its
-own uniform. Both give the same distribution; the pattern table just draws fewer numbers.
-
 Two samplers give batches with the same distribution:
 
-- ``sample_dense`` draws all B samples.
-- ``sample_sparse`` uses that a sample is all-zero with probability S**U. It draws the number
-  of not-all-zero samples K_i ~ Binomial(B, 1 - S**U) per instance and only draws those K_i
-  samples, conditioned on not being all-zero (first active unit J from a truncated geometric
-  law, units before J inactive, units after J free). It returns them padded with zero rows to
-  K = max_i K_i, plus the number of all-zero samples that were *not* drawn (B - K), whose loss
-  and gradient the trainer adds in closed form.
+- ``sample_dense`` is the plain reference: one uniform per unit and one value per feature, for
+  all B samples.
+- ``sample_sparse`` draws only the samples that are not all-zero. A sample is all-zero with
+  probability S^U, and its loss and gradient are known in closed form, so the batch holds the
+  K_i not-all-zero samples of each instance (padded with zero rows to K = max_i K_i) and
+  reports the B - K all-zero samples it left out. Two exact ways to draw them:
+
+  * *patterns*, when the structure has at most ``MAX_PATTERNS`` presence patterns (which units
+    are on, and which feature of each active anticorrelated set): the count K_i is
+    Binomial(B, 1 - S^U), then one uniform per sample picks its pattern from the conditional
+    table and n more give its values. Few, large tensor operations: best for small n.
+  * *geometric skipping*, otherwise: per instance, the B x U unit slots of a batch form a
+    Bernoulli(p) sequence, so the gaps between active slots are Geometric(p) and one uniform
+    per active unit finds them all. Active units then get their features' values (and
+    anticorrelated sets their one feature). Random-number work is about 2 B U p numbers per
+    instance instead of B (U + n), and the batch lists its nonzero entries, so the trainer
+    touches the dense batch only where it must.
 """
 
 from __future__ import annotations
@@ -44,7 +49,11 @@ import torch
 
 from tms.config import FeatureSet
 
-MAX_PATTERNS = 4096
+# Structures with at most this many presence patterns use the pattern table.
+MAX_PATTERNS = 64
+# Gaps drawn per instance and batch: the expected number of active slots plus this many
+# standard deviations (and a few more). Falling short is handled exactly, by drawing more.
+GAP_MARGIN_SD = 6.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,18 @@ class FeatureStructure:
         return mask.astype(np.float32), options
 
     @property
+    def unit_first_feature(self) -> np.ndarray:
+        """(U,) lowest feature index of each unit (features of a unit are contiguous)."""
+        first = np.full(self.n_units, self.n, dtype=np.int64)
+        np.minimum.at(first, self.unit_of_feature, np.arange(self.n))
+        return first
+
+    @property
+    def unit_size(self) -> np.ndarray:
+        """(U,) features belonging to each unit: 1 for independent units, k for sets."""
+        return np.bincount(self.unit_of_feature, minlength=self.n_units)
+
+    @property
     def unit_share(self) -> np.ndarray:
         """(U,) features an active unit chooses among: k for anticorrelated sets, else 1."""
         share = np.ones(self.n_units, dtype=np.int64)
@@ -116,6 +137,31 @@ class FeatureStructure:
     def set_kinds(self) -> list:
         """Kind of each set, indexed by set id."""
         return [s.kind for s in self.sets if s.kind != "independent" for _ in range(s.count)]
+
+
+@dataclass
+class SparseBatch:
+    """The not-all-zero samples of a batch, plus where its nonzero entries are.
+
+    ``x`` (I, K, n) holds instance i's K_i not-all-zero samples in rows 0..K_i-1 and zero rows
+    after them; ``n_implicit_zero`` = B - K further all-zero samples were left out.
+
+    Batches from geometric skipping also list their entries: ``index`` (I, E) holds flat
+    positions in ``x`` and ``value`` (I, E) the values there. Rows are padded to a common E
+    with entries at the *scratch* position I K n (one past the end of ``x``) with value 0, so
+    writing or reading every entry needs no mask: back any flat view of ``x`` with one extra
+    zero element. Batches from the pattern table have no entry list (None).
+    """
+
+    x: torch.Tensor
+    n_implicit_zero: int
+    index: torch.Tensor | None = None
+    value: torch.Tensor | None = None
+
+    @property
+    def scratch(self) -> int:
+        """The flat position that padding entries point at."""
+        return self.x.numel()
 
 
 class FeatureSampler:
@@ -129,88 +175,157 @@ class FeatureSampler:
         self.structure = structure
         self.generator = generator
         self.device = device = feature_probability.device
-        p64 = feature_probability.to(torch.float64)[:, None]  # (I, 1)
-        self.p = feature_probability.to(torch.float32)  # (I,)
-        q = 1.0 - p64  # sparsity S, (I, 1)
-        U = structure.n_units
-        self.p_nonzero = (1.0 - q**U).squeeze(1)  # (I,) P(sample is not all-zero), float64
-        table = structure.patterns()
-        if table is not None:
-            mask, options = table
-            share = torch.as_tensor(structure.unit_share, device=device)  # (U,)
+        p64 = feature_probability.to(torch.float64)  # (I,)
+        self.p = p64.to(torch.float32)
+        self.log_q = torch.log1p(-p64)[:, None]  # (I, 1) log S; -inf when S = 0 (every gap is 1)
+        self.expected_active = p64  # per unit slot
+        self.n_units = U = structure.n_units
+        # What an active unit switches on: features first[u] + j for j < emits[u]; an
+        # anticorrelated set switches on one feature, first[u] + a uniform choice among share[u].
+        share = structure.unit_share
+        emits = np.where(share > 1, 1, structure.unit_size)
+        self.width = width = int(emits.max())
+        self.identity_units = bool(np.array_equal(structure.unit_first_feature, np.arange(structure.n)))
+        self.unit_first = torch.as_tensor(structure.unit_first_feature, device=device, dtype=torch.float64)
+        self.unit_share = torch.as_tensor(share, device=device, dtype=torch.float64)  # (U,)
+        self.any_choice = bool((share > 1).any())
+        self.ragged = bool((emits != width).any())
+        self.unit_emits = torch.as_tensor(np.arange(width) < emits[:, None], device=device)  # (U, width)
+        # Dense reference path: feature f is on iff its unit's uniform lies in [lo_f, hi_f) c [0, p).
+        slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
+        share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
+        self.lo = (p64[:, None] * slot / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
+        self.hi = (p64[:, None] * (slot + 1) / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
+        self.unit_of_feature = torch.as_tensor(structure.unit_of_feature, device=device)
+        # Pattern table, for structures with few presence patterns.
+        self.table = None
+        patterns = structure.patterns()
+        if patterns is not None:
+            mask, options = patterns
+            self.p_nonzero = 1.0 - torch.exp(self.log_q[:, 0] * U)  # (I,) P(sample not all-zero)
             on = torch.as_tensor(options >= 1, device=device)  # (P, U)
-            per_unit = torch.where(on, p64[:, None, :] / share, q[:, None, :])
-            prob = per_unit.prod(-1)  # (I, P) probability of each pattern
-            self.dense_cdf = _cdf(prob)  # (I, P)
-            self.sparse_cdf = _cdf(prob[:, 1:])  # (I, P-1) given not all-zero
-            # Pattern rows; one extra all-zero row at the end marks padding.
-            self.table = torch.as_tensor(np.concatenate([mask, np.zeros_like(mask[:1])]), device=device)
-        else:
-            self.table = None
-            slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
-            share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
-            one_to_one = np.array_equal(structure.unit_of_feature, np.arange(structure.n))
-            self.unit_of_feature = None if one_to_one else torch.as_tensor(structure.unit_of_feature, device=device)
-            # Feature f is on iff its unit's uniform u lies in [lo_f, hi_f): a slice of [0, p).
-            self.lo = (p64 * slot / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
-            self.hi = (p64 * (slot + 1) / share_f).to(torch.float32)[:, None, :]  # (I, 1, n)
-            self.lo_is_zero = not bool(slot.any())  # no anticorrelated set: skip the lower bound
-            # First active unit, given that some unit is active: J = floor(log(1 - v (1 - S^U)) / log S).
-            self.log_q = torch.log(q)[:, None, :]  # (I, 1, 1), -inf when S = 0
+            per_unit = torch.where(on, p64[:, None, None] / self.unit_share, 1.0 - p64[:, None, None])
+            self.sparse_cdf = _cdf(per_unit.prod(-1)[:, 1:])  # (I, P - 1) pattern given not all-zero
+            # Pattern rows without the all-off one; an extra all-zero row at the end marks padding.
+            self.table = torch.as_tensor(np.concatenate([mask[1:], np.zeros_like(mask[:1])]), device=device)
+        self._buffer = None  # reused flat batch (sample_sparse(reuse=True)), zero but where written
+        self._written = None  # flat positions the last reused batch wrote
 
     @property
     def n_instances(self) -> int:
         return self.p.shape[0]
 
-    def _rand(self, *shape) -> torch.Tensor:
-        return torch.rand(shape, generator=self.generator, device=self.device)
+    @property
+    def path(self) -> str:
+        """How ``sample_sparse`` draws: "patterns" or "geometric" (see the module doc)."""
+        return "patterns" if self.table is not None else "geometric"
 
-    def _from_patterns(self, cdf: torch.Tensor, offset: int, K: int, counts=None) -> torch.Tensor:
-        """(I, K, n): one uniform picks each row's pattern, n more give its values."""
-        n = self.structure.n
-        r = self._rand(self.n_instances, K, n + 1)  # (I, K, n + 1)
-        idx = torch.searchsorted(cdf, r[..., n].contiguous(), right=True)  # (I, K)
-        idx = idx.clamp_(max=cdf.shape[-1] - 1).add_(offset)
-        if counts is not None:  # padding rows beyond each instance's count are all-zero
-            rows = torch.arange(K, device=self.device)
-            idx.masked_fill_(rows >= counts[:, None], self.table.shape[0] - 1)
-        # Advanced indexing: F.embedding/index_select take ~8x longer on tables this small.
-        return self.table[idx].mul_(r[..., :n])
-
-    def _from_units(self, u: torch.Tensor) -> torch.Tensor:
-        """Unit uniforms (I, B, U) -> features (I, B, n) with fresh U[0,1) values."""
-        g = u if self.unit_of_feature is None else u[..., self.unit_of_feature]  # (I, B, n)
-        on = g < self.hi if self.lo_is_zero else (g >= self.lo) & (g < self.hi)
-        return self._rand(*g.shape).mul_(on)
+    def _rand(self, *shape, dtype=torch.float32) -> torch.Tensor:
+        return torch.rand(shape, generator=self.generator, device=self.device, dtype=dtype)
 
     def sample_dense(self, batch: int) -> torch.Tensor:
-        """A full batch, (I, batch, n)."""
-        if self.table is not None:
-            return self._from_patterns(self.dense_cdf, 0, batch)
-        return self._from_units(self._rand(self.n_instances, batch, self.structure.n_units))
+        """A full batch, (I, batch, n): one uniform per unit, one value per feature."""
+        u = self._rand(self.n_instances, batch, self.n_units)[..., self.unit_of_feature]  # (I, B, n)
+        on = (u >= self.lo) & (u < self.hi)
+        return self._rand(*u.shape).mul_(on)
 
-    def sample_sparse(self, batch: int):
-        """The not-all-zero samples of a batch: (x (I, K, n), n_implicit_zero (int)).
+    def sample_sparse(self, batch: int, reuse: bool = False) -> SparseBatch:
+        """The not-all-zero samples of a batch (see the module doc).
 
-        Rows of instance i beyond its own count K_i are zero rows, i.e. all-zero samples
-        drawn explicitly. The batch has B - K further all-zero samples that are not drawn.
+        With ``reuse=True`` the batch is written into a buffer that the next call overwrites
+        (the trainer does this to avoid allocating and zeroing a new batch every step).
         """
-        I, U = self.n_instances, self.structure.n_units
-        full = torch.full((I,), float(batch), dtype=torch.float64, device=self.device)
-        counts = torch.binomial(full, self.p_nonzero, generator=self.generator).to(torch.long)  # (I,)
-        K = int(counts.max())
         if self.table is not None:
-            return self._from_patterns(self.sparse_cdf, 1, K, counts), batch - K
-        u = self._rand(I, K, U)  # (I, K, U)
-        v = self._rand(I, K, 1).to(torch.float64)  # (I, K, 1)
-        w = v.mul_(self.p_nonzero[:, None, None])  # uniform on [0, 1 - S^U)
-        first = torch.log1p(w.neg_()).div_(self.log_q).floor_().clamp_(0, U - 1).long()  # (I, K, 1) unit J
-        # Unit J is on (its uniform scaled into [0, p)); units before J are off (u := 1 >= p).
-        u.scatter_(-1, first, u.gather(-1, first).mul_(self.p[:, None, None]))
-        rows = torch.arange(K, device=self.device)[None, :, None]
-        first.masked_fill_(rows >= counts[:, None, None], U)  # padding rows: every unit off
-        u.masked_fill_(torch.arange(U, device=self.device) < first, 1.0)
-        return self._from_units(u), batch - K
+            return self._from_patterns(batch)
+        return self._from_geometric_skips(batch, reuse)
+
+    def _from_patterns(self, batch: int) -> SparseBatch:
+        """K_i ~ Binomial(B, 1 - S^U) rows per instance; one uniform picks each row's pattern."""
+        n = self.structure.n
+        full = torch.full((self.n_instances,), float(batch), dtype=torch.float64, device=self.device)
+        counts = torch.binomial(full, self.p_nonzero, generator=self.generator).to(torch.long)  # (I,)
+        K = int(counts.max()) if self.n_instances else 0
+        r = self._rand(self.n_instances, K, n + 1)  # (I, K, n + 1)
+        idx = torch.searchsorted(self.sparse_cdf, r[..., n].contiguous(), right=True)  # (I, K)
+        idx.clamp_(max=self.sparse_cdf.shape[-1] - 1)
+        idx.masked_fill_(torch.arange(K, device=self.device) >= counts[:, None], self.table.shape[0] - 1)
+        # Advanced indexing: F.embedding/index_select take ~8x longer on tables this small.
+        return SparseBatch(self.table[idx].mul_(r[..., :n]), batch - K)
+
+    def _active_slots(self, slots: int) -> torch.Tensor:
+        """(I, T) float64 positions 0.. of the active slots among ``slots`` per instance, increasing.
+
+        Each row holds every active slot of its instance, then positions >= ``slots`` (padding).
+        Gaps are Geometric(p): floor(log(1 - u) / log S) + 1 for one uniform u each. Positions are
+        whole numbers held in float64 (exact far beyond any batch), which saves conversions.
+        """
+        mean = slots * self.expected_active
+        margin = GAP_MARGIN_SD * torch.sqrt(mean * (1 - self.expected_active)) + 8
+        count = int(torch.ceil(mean + margin).max())
+        pos = self._gaps(count).cumsum_(1).sub_(1)  # (I, T)
+        while bool((pos[:, -1] < slots).any()):  # rare: more active slots than drawn gaps
+            more = self._gaps(max(count // 4, 16)).cumsum_(1).add_(pos[:, -1:])
+            pos = torch.cat([pos, more], 1)
+        return pos
+
+    def _gaps(self, count: int) -> torch.Tensor:
+        u = self._rand(self.n_instances, count, dtype=torch.float64)  # u in [0, 1): 1 - u in (0, 1]
+        return torch.log1p(u.neg_()).div_(self.log_q).floor_().add_(1)
+
+    def _from_geometric_skips(self, batch: int, reuse: bool) -> SparseBatch:
+        I, U, n, width = self.n_instances, self.n_units, self.structure.n, self.width
+        pos = self._active_slots(batch * U)  # (I, T)
+        valid = pos < batch * U  # (I, T): a prefix of each row
+        sample = torch.div(pos, U).floor_()  # (I, T)
+        unit = torch.sub(pos, sample, alpha=U)  # (I, T) whole numbers in [0, U)
+        # Rows: each instance's not-all-zero samples, renumbered 0..K_i - 1 in order.
+        new = torch.empty_like(valid)
+        new[:, 0] = True
+        torch.ne(sample[:, 1:], sample[:, :-1], out=new[:, 1:])
+        row = new.cumsum(1, dtype=torch.float64).sub_(1)  # (I, T)
+        n_valid = valid.sum(1, keepdim=True)  # (I, 1)
+        K = int(row.gather(1, (n_valid - 1).clamp_(min=0)).add_(1).mul_(n_valid > 0).max()) if I else 0
+        scratch = I * K * n
+        if K == 0:  # every sample of every instance is all-zero
+            empty = torch.zeros((I, 0), device=self.device)
+            return SparseBatch(torch.zeros((I, 0, n), device=self.device), batch, empty.long(), empty)
+        if self.identity_units:
+            feature = unit
+        else:
+            units = unit.to(torch.long)
+            feature = self.unit_first[units]  # (I, T)
+            if self.any_choice:  # anticorrelated sets: one of k features, uniformly
+                share = self.unit_share[units]
+                feature += self._rand(*unit.shape, dtype=torch.float64).mul_(share).floor_()
+        rows = torch.arange(0, I * K, K, device=self.device, dtype=torch.float64)[:, None]  # (I, 1)
+        index = row.add_(rows).mul_(n).add_(feature)  # (I, T) flat positions, in float64
+        value = self._rand(I, index.shape[1], width)  # (I, T, width)
+        if width > 1:  # each unit switches on up to `width` consecutive features
+            index = index[..., None] + torch.arange(width, device=self.device, dtype=torch.float64)
+        keep = valid[..., None]
+        if self.ragged:
+            keep = keep & self.unit_emits[unit.to(torch.long)]
+        index = torch.where(keep, index.view(I, -1, width), scratch)
+        value = torch.where(keep, value, 0.0)
+        index, value = index.to(torch.long).view(I, -1), value.view(I, -1)
+        x = self._zero_buffer(scratch + 1, reuse)
+        x[index.view(-1)] = value.view(-1)
+        if reuse:
+            self._written = index.view(-1)
+        return SparseBatch(x[:scratch].view(I, K, n), batch - K, index, value)
+
+    def _zero_buffer(self, size: int, reuse: bool) -> torch.Tensor:
+        """A flat zero tensor of at least ``size`` elements (with reuse: the kept one, re-zeroed)."""
+        if not reuse:
+            return torch.zeros(size, device=self.device)
+        if self._buffer is None or self._buffer.numel() < size:
+            self._buffer = torch.zeros(size, device=self.device)
+        elif self._written is not None:
+            if 8 * self._written.numel() > self._buffer.numel():
+                self._buffer.zero_()  # a dense batch: one pass beats scattering zeros
+            else:
+                self._buffer[self._written] = 0.0
+        return self._buffer
 
 
 def _cdf(prob: torch.Tensor) -> torch.Tensor:
@@ -218,3 +333,8 @@ def _cdf(prob: torch.Tensor) -> torch.Tensor:
     cdf = torch.cumsum(prob / prob.sum(-1, keepdim=True), -1)
     cdf[..., -1] = 1.0
     return cdf.to(torch.float32).contiguous()
+
+
+def sparse_path(structure: FeatureStructure) -> str:
+    """How ``sample_sparse`` draws batches of this structure: "patterns" or "geometric"."""
+    return "patterns" if structure.patterns() is not None else "geometric"

@@ -42,28 +42,88 @@ def loss_per_instance(W, b, x, importance, n_implicit_zero: int = 0) -> torch.Te
     return (err + zero) / batch
 
 
-def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0):
-    """Per-instance loss (I,) and hand-derived gradients dW (I, m, n), db (I, n).
+def uses_gram(m: int, n: int) -> bool:
+    """Whether the gradient goes through the n x n Gram matrix (else through h = x W^T).
 
-    With y = x (W^T W) + b, r = ReLU(y) - x and G = 2 I r [y > 0] / B (one row per sample):
-    dL/db = sum_k G_k and dL/dW = W (X^T G + G^T X). Working with the n x n Gram matrix
-    needs two batch-sized matrix products per step instead of four.
-    Equals autograd on ``loss_per_instance`` (see tests/test_model.py).
+    Per sample, the Gram route costs about 2 n^2 multiply-adds (y = x G and X^T G) and the hidden
+    route 4 n m (h = x W^T, y = h W and two products for dW), but two batch-sized products
+    instead of four. Measured on CPU (benchmarks/results.md): the Gram route is faster up to
+    n = 3 m and for small n, the hidden route from n = 4 m at n >= 80.
+    """
+    return n <= 3 * m or n < 64
+
+
+def _preactivation(W, b, x, gram: bool, out=None):
+    """y = x W^T W + b (I, K, n), and h = x W^T (I, K, m) on the hidden route (else None)."""
+    if gram:
+        return torch.baddbmm(b[:, None, :], x, torch.bmm(W.transpose(1, 2), W), out=out), None
+    h = torch.bmm(x, W.transpose(1, 2))  # (I, K, m)
+    return torch.baddbmm(b[:, None, :], h, W, out=out), h
+
+
+def _weight_grad(W, x, a, h, scale):
+    """dL/dW = W (X^T G + G^T X) for G = a * scale (column scaling), on either route."""
+    if h is None:
+        xg = torch.bmm(x.transpose(1, 2), a).mul_(scale)  # (I, n, n) X^T G
+        return torch.bmm(W, xg + xg.transpose(1, 2))
+    # W X^T G = h^T G and W G^T X = (G W^T)^T X, with G W^T = a (W * scale)^T.
+    q = torch.bmm(a, (W * scale).transpose(1, 2))  # (I, K, m)
+    return torch.bmm(h.transpose(1, 2), a).mul_(scale).add_(torch.bmm(q.transpose(1, 2), x))
+
+
+def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0):
+    """Per-instance loss (I,) and hand-derived gradients dW (I, m, n), db (I, n), for any x.
+
+    With y = x W^T W + b, r = ReLU(y) - x and G = 2 I r [y > 0] / B (one row per sample):
+    dL/db = sum_k G_k and dL/dW = W (X^T G + G^T X). Equals autograd on
+    ``loss_per_instance`` (see tests/test_model.py).
     """
     batch = x.shape[1] + n_implicit_zero
-    gram = torch.bmm(W.transpose(1, 2), W)  # (I, n, n)
-    y = torch.baddbmm(b[:, None, :], x, gram)  # (I, K, n)
+    y, h = _preactivation(W, b, x, uses_gram(W.shape[1], x.shape[2]))  # (I, K, n)
     r = torch.relu(y).sub_(x)  # (I, K, n) residual
     weighted = r * importance  # (I, K, n)
     loss = (weighted * r).sum((1, 2))  # (I,)
-    g = weighted.mul_(y > 0).mul_(2.0 / batch)  # (I, K, n) dL/dy
+    g = weighted.mul_(y > 0)  # (I, K, n) dL/dy up to 2 / B
     relu_b = torch.relu(b)  # (I, n)
     zero_grad = relu_b * importance  # (I, n)
     loss = loss.add_((zero_grad * relu_b).sum(-1), alpha=n_implicit_zero).div_(batch)
-    db = g.sum(1).add_(zero_grad, alpha=2.0 * n_implicit_zero / batch)  # (I, n)
-    xg = torch.bmm(x.transpose(1, 2), g)  # (I, n, n)
-    dW = torch.bmm(W, xg + xg.transpose(1, 2))  # (I, m, n)
+    db = g.sum(1).mul_(2.0 / batch).add_(zero_grad, alpha=2.0 * n_implicit_zero / batch)  # (I, n)
+    dW = _weight_grad(W, x, g, h, torch.full_like(importance, 2.0 / batch))
     return loss, dW, db
+
+
+def sparse_loss_and_grads(W, b, batch, importance, uniform_importance: bool = False, out=None):
+    """``loss_and_grads`` for a ``SparseBatch``, with fewer passes over the batch.
+
+    With a = ReLU(y), the residual r = a - x and dL/dy, which is proportional to r [y > 0],
+    both equal a wherever x = 0. So a is computed densely once and corrected only at the
+    batch's nonzero entries. ``uniform_importance`` skips the weighting when every importance
+    is 1; ``out``, a flat float tensor of at least I K n + 1 elements, receives y instead of a
+    new allocation. A batch without an entry list (``batch.index is None``) goes the generic way.
+    """
+    x, index, value = batch.x, batch.index, batch.value  # (I, K, n), (I, E), (I, E)
+    if index is None:
+        return loss_and_grads(W, b, x, importance, batch.n_implicit_zero)
+    I, K, n = x.shape
+    total = K + batch.n_implicit_zero
+    flat = torch.empty(batch.scratch + 1, device=x.device) if out is None else out[: batch.scratch + 1]
+    flat[-1] = 0.0  # the scratch element that padding entries point at (value 0 there)
+    y, h = _preactivation(W, b, x, uses_gram(W.shape[1], n), flat[:-1].view(I, K, n))
+    a = y.clamp_min_(0)  # (I, K, n) ReLU(y), in place
+    a_at = flat[index]  # (I, E) ReLU(y) at the nonzero entries of x
+    r_at = a_at - value  # (I, E) residual there
+    fix = (r_at * r_at).sub_(a_at * a_at)  # (I, E) r^2 - a^2 (0 at padding)
+    if not uniform_importance:
+        fix.mul_(importance[index % n])
+    sq = torch.linalg.vecdot(a, a, dim=1)  # (I, n) column sums of a^2
+    flat[index] = torch.where(a_at > 0, r_at, 0.0)  # a is now r [y > 0], i.e. dL/dy up to 2 I / B
+    relu_b = torch.relu(b)  # (I, n)
+    zero_grad = relu_b * importance  # (I, n)
+    data = sq.sum(-1) if uniform_importance else sq @ importance
+    loss = data.add_(fix.sum(1)).add_((zero_grad * relu_b).sum(-1), alpha=batch.n_implicit_zero).div_(total)
+    scale = importance * (2.0 / total)  # (n,) dL/dy = a * scale
+    db = a.sum(1).mul_(scale).add_(zero_grad, alpha=2.0 * batch.n_implicit_zero / total)  # (I, n)
+    return loss, _weight_grad(W, x, a, h, scale), db
 
 
 class ToyModel(nn.Module):

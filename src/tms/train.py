@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tms.config import RunConfig, n_features, validate
+from tms.config import RunConfig, feature_probabilities, n_features, validate
 from tms.errors import TrainingDiverged
 from tms.features import FeatureSampler, FeatureStructure
-from tms.model import init_weights, loss_and_grads
+from tms.model import init_weights, loss_and_grads, sparse_loss_and_grads
 from tms.progress import Progress
+from tms.seeds import data_seed, instance_seeds
 
 
 @dataclass
@@ -31,11 +32,13 @@ class TrainResult:
 
 
 def instance_layout(cfg: RunConfig):
-    """Per-instance feature probability and seed: one block of n_instances per sparsity."""
-    sparsities = list(cfg.data.sparsities) or [cfg.data.sparsity]
-    p = np.repeat(1.0 - np.asarray(sparsities, dtype=np.float64), cfg.n_instances)
-    seeds = np.tile(cfg.seed + np.arange(cfg.n_instances), len(sparsities))
-    return p, seeds
+    """Per-instance feature probability (I,) and initialisation seed (I,) int64.
+
+    One block of n_instances models per feature probability; seeds from ``tms.seeds``.
+    """
+    values = feature_probabilities(cfg.data)
+    p = np.repeat(np.asarray(values, dtype=np.float64), cfg.n_instances)
+    return p, instance_seeds(cfg.seed, values, cfg.n_instances)
 
 
 def importance_vector(cfg: RunConfig) -> np.ndarray:
@@ -101,7 +104,7 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
 
     W, b = init_weights(seeds, cfg.model.m, structure.n, device)  # (I, m, n), (I, n)
-    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    generator = torch.Generator(device=device).manual_seed(data_seed(cfg.seed, feature_probabilities(cfg.data)))
     sampler = FeatureSampler(structure, torch.as_tensor(p, device=device), generator)
     opt = AdamW([W, b], tc.weight_decay)
 
@@ -112,12 +115,15 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
     snapshots = {0: W.cpu().numpy().copy()} if 0 in snapshot_steps else {}
     bar = Progress(tc.steps, label, enabled=tc.progress)
 
+    uniform = bool((importance == 1).all())
+    workspace = torch.empty(len(p) * tc.batch * structure.n + 1, device=device) if tc.sampler == "sparse" else None
     for step in range(tc.steps):
         if tc.sampler == "sparse":
-            x, n_zero = sampler.sample_sparse(tc.batch)  # (I, K, n)
+            batch = sampler.sample_sparse(tc.batch, reuse=True)  # x: (I, K, n)
+            loss, dW, db = sparse_loss_and_grads(W, b, batch, importance, uniform, out=workspace)
         else:
-            x, n_zero = sampler.sample_dense(tc.batch), 0  # (I, B, n)
-        loss, dW, db = loss_and_grads(W, b, x, importance, n_zero)
+            x = sampler.sample_dense(tc.batch)  # (I, B, n)
+            loss, dW, db = loss_and_grads(W, b, x, importance)
         buf[step % window] = loss
         opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
         done = step + 1
