@@ -1,4 +1,4 @@
-"""Shared entry-point plumbing: checking overrides up front, one-line errors, resolved configs."""
+"""Shared entry-point plumbing: checking every job up front, one-line errors, output folders."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import itertools
 import os
 import sys
-from collections.abc import Callable
+import warnings
 from pathlib import Path
 
 import torch
@@ -15,10 +15,17 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
+from tms.artifacts import ArtifactError
 from tms.errors import ConfigError, TrainingDiverged
+from tms.figure_config import FiguresConfig
 from tms.hydra_config import load_config, without_hydra
+from tms.runner import RunnerError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the folder hydra.main reads too
+# Keys whose values interact (they change n, m or what a figure needs): every combination of
+# their swept values is validated. Other swept keys are validated value by value.
+INTERACTING = ("setup", "data", "model", "setups", "figures", "runner", "preset", "scale", "cache")
+MAX_COMBINATIONS = 4096
 
 
 def fail(message: str, code: int = 2):
@@ -28,44 +35,87 @@ def fail(message: str, code: int = 2):
 
 @contextlib.contextmanager
 def one_line_errors():
-    """Bad input or a diverged run -> `error: <field>: <message>` on stderr, non-zero exit."""
+    """Bad input or a failed run -> `error: <field>: <message>` on stderr, non-zero exit."""
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     try:
         yield
     except ConfigError as e:
         fail(str(e), 2)
+    except ArtifactError as e:
+        fail(str(e), 2)
     except TrainingDiverged as e:
         fail(str(e), 1)
+    except RunnerError as e:
+        fail(f"runner: {e}", 1)
 
 
-def command_line_overrides(argv) -> list:
-    return [a for a in argv if "=" in a and not a.startswith("-")]
+def _options(args) -> list:
+    """[[key=value, ...] per non-hydra override], swept values expanded."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(args)
+    except HydraException as e:
+        raise ConfigError("overrides", str(e).splitlines()[0]) from None
+    options = []
+    for o in parsed:
+        if o.is_hydra_override():
+            continue
+        key = o.get_key_element()
+        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
+        options.append([f"{key}={v}" for v in values])
+    return options
 
 
-def check_overrides(config_name: str, validator: Callable, argv=None) -> None:
-    """Compose and validate every job of a (multi)run before Hydra writes anything.
+def job_combinations(options) -> list:
+    """The override lists to validate: the full product of the interacting keys' values, and
+    each value of every other key once (with the rest at their first value)."""
+    def interacts(vals):
+        key = vals[0].split("=", 1)[0].lstrip("+~")
+        return key.split(".")[0].split("@")[0] in INTERACTING
 
-    Each swept value is checked once, with the other overrides at their first value,
-    so a bad value in the 7th job of a sweep fails before the first job starts.
-    """
-    args = command_line_overrides(sys.argv[1:] if argv is None else argv)
+    joint = [vals for vals in options if interacts(vals)]
+    alone = [vals for vals in options if not interacts(vals)]
+    first_alone = [vals[0] for vals in alone]
+    combos = [list(c) + first_alone for c in itertools.product(*joint)] if joint else [first_alone]
+    if len(combos) > MAX_COMBINATIONS:
+        raise ConfigError("overrides", f"{len(combos)} combinations of interacting keys to check; sweep fewer at once")
+    first_joint = [vals[0] for vals in joint]
+    for i, vals in enumerate(alone):
+        for v in vals[1:]:
+            combos.append(first_joint + first_alone[:i] + [v] + first_alone[i + 1 :])
+    return combos
+
+
+def check_overrides(config_name: str, argv=None) -> None:
+    """Compose and validate every job of a (multi)run, and check its folders, before Hydra
+    creates or writes anything."""
+    args = [a for a in (sys.argv[1:] if argv is None else argv) if "=" in a and not a.startswith("-")]
     with one_line_errors():
-        try:
-            parsed = OverridesParser.create().parse_overrides(args)
-        except HydraException as e:
-            raise ConfigError("overrides", str(e).splitlines()[0]) from None
-        options = []
-        for o in parsed:
-            if o.is_hydra_override():
-                continue
-            key = o.get_key_element()
-            values = list(o.sweep_string_iterator()) if o.is_discrete_sweep() else [o.get_value_element_as_str()]
-            options.append([f"{key}={v}" for v in values])
-        first = [vals[0] for vals in options]
-        combos = [first] + [
-            first[:i] + [v] + first[i + 1 :] for i, vals in enumerate(options) for v in itertools.islice(vals, 1, None)
-        ]
-        for combo in combos:
-            validator(load_config(config_name, combo, config_dir=CONFIGS))
+        for combo in job_combinations(_options(args)):
+            app = load_config(config_name, combo, config_dir=CONFIGS)
+            check_folders(app)
+
+
+def check_folders(app) -> None:
+    """out_dir must be (or become) a writable folder; cache_dir must not be a file."""
+    default = "figures" if isinstance(app, FiguresConfig) else "outputs"
+    check_writable_folder(Path(app.out_dir if app.out_dir is not None else default), "out_dir")
+    cache_dir = Path(app.cache_dir)
+    if app.cache and cache_dir.exists() and not cache_dir.is_dir():
+        raise ConfigError("cache_dir", f"{cache_dir} is a file, not a folder; pick another or set cache=false")
+
+
+def check_writable_folder(path: Path, field_name: str) -> None:
+    if path.exists():
+        if not path.is_dir():
+            raise ConfigError(field_name, f"{path} is not a writable folder (it is a file)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(field_name, f"{path} is not a writable folder")
+        return
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(field_name, f"{path} is not a writable folder (cannot create it in {parent})")
 
 
 def configure_threads(threads: int) -> int:

@@ -1,12 +1,11 @@
 """Train one configured batch of toy models and save weights, config and metrics.
 
-    python -m experiments.train data=correlated_pairs
-    python -m experiments.train -m data.sparsity=0.9,0.95,0.99 seed=0,1,2
+    python -m experiments.train setup=local_orthogonal_basis
+    python -m experiments.train -m data.feature_probability=0.1,0.05,0.01 seed=0,1,2
 
-Artifacts go to Hydra's output folder (``out_dir=PATH`` sets it):
-weights.npz, config.yaml and metrics.json (written last, so it marks a complete run).
-A run whose key (config hash + package version) is complete in ``cache_dir`` is reused, not
-retrained; ``cache=false`` forces training.
+Artifacts go to Hydra's output folder (``out_dir=PATH`` sets it): weights.npz, config.yaml
+and metrics.json (written last, so it marks a complete run). A run whose key (config, package
+version and training code) is complete in ``cache_dir`` is reused, not retrained.
 """
 
 from __future__ import annotations
@@ -16,18 +15,18 @@ import time
 import hydra
 from omegaconf import DictConfig
 
-from experiments._cli import check_overrides, configure_threads, hydra_output_dir, one_line_errors, resolved_yaml
-from tms.artifacts import weights_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
+from experiments._cli import CONFIGS, check_overrides, configure_threads, hydra_output_dir, one_line_errors, resolved_yaml
+from tms.artifacts import write_json_atomic, write_text_atomic
 from tms.cache import RunCache, cached_train, run_key
-from tms.config import validate
-from tms.hydra_config import to_dataclass
+from tms.hydra_config import check_app, to_dataclass
+from tms.provenance import provenance
 from tms.run_metrics import run_metrics
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")
 def run(cfg: DictConfig) -> None:
     with one_line_errors():
-        app = validate(to_dataclass(cfg))
+        app = check_app("train", to_dataclass(cfg))
         out = hydra_output_dir()
         threads = configure_threads(app.threads)
         cache = RunCache(app.cache_dir) if app.cache else None
@@ -35,19 +34,18 @@ def run(cfg: DictConfig) -> None:
         result, cached = cached_train(app, cache)
         seconds = time.perf_counter() - start
         metrics = run_metrics(result, app, seconds)
-        metrics.update(cached=cached, run_key=run_key(app), torch_threads=threads)
-        write_npz_atomic(out / "weights.npz", weights_arrays(result))
+        metrics.update(cached=cached, run_key=run_key(app), torch_threads=threads, provenance=provenance())
+        result.save(out / "weights.npz")
         write_text_atomic(out / "config.yaml", resolved_yaml(cfg))
         write_json_atomic(out / "metrics.json", metrics)
         verb = "reused cached" if cached else "trained"
-        print(
-            f"{verb} {metrics['n_instances']} models in {seconds:.1f}s; "
-            f"final loss {metrics['final_loss_mean']:.4g}; artifacts in {out}"
-        )
+        loss = metrics["final_loss_mean"]
+        loss_text = "no steps" if loss is None else f"final loss {loss:.4g}"
+        print(f"{verb} {metrics['n_instances']} models in {seconds:.1f}s; {loss_text}; artifacts in {out}")
 
 
 def main() -> None:
-    check_overrides("train", validate)
+    check_overrides("train")
     run()
 
 

@@ -1,39 +1,58 @@
 """The fast path trains the same model: exact sparse batches and an independent plain loop agree."""
 
+from unittest import mock
+
 import numpy as np
+import pytest
 import torch
 
-from benchmarks.throughput import reference_loop
-from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, train
+from benchmarks.throughput import plain_loop
+from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, features, train
 from tms.claims import CLAIMS
 from tms.features import FeatureSampler, FeatureStructure
 from tms.metrics import pair_angles
-from tms.model import loss_and_grads
+from tms.model import loss_and_grads, sparse_loss_and_grads
+
+SETS = {
+    "correlated pairs": [FeatureSet("correlated", 2, 2)],
+    "mixed": [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 3, 1), FeatureSet("independent", 2, 1)],
+}
 
 
-def gradient_samples(sampler: str, n_batches=3000, batch=128, p=0.05, seed=0):
-    """Flattened (loss, dW, db) for many batches at one fixed W and b: (n_batches, 1 + m n + n)."""
-    structure = FeatureStructure.from_sets([FeatureSet("correlated", 2, 2)])
+def gradient_samples(sets, sampler: str, n_batches=3000, batch=128, p=0.05, seed=0):
+    """Flattened (loss, dW, db) for many batches at one fixed W and b: (n_batches, 1 + m n + n).
+
+    sampler: "dense" (reference), "patterns" or "geometric" (the two sparse paths).
+    """
+    structure = FeatureStructure.from_sets(sets)
+    n = structure.n
     g = torch.Generator().manual_seed(seed)
-    W = torch.randn(1, 2, 4, generator=torch.Generator().manual_seed(123)) * 0.7
-    b = torch.tensor([[0.1, -0.02, 0.05, 0.3]])  # some positive biases: all-zero samples matter
-    s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), g)
-    imp = torch.ones(4)
+    W = torch.randn(1, 2, n, generator=torch.Generator().manual_seed(123)) * 0.7
+    b = torch.linspace(-0.05, 0.3, n)[None]  # some positive biases: all-zero samples matter
+    limit = 0 if sampler == "geometric" else features.MAX_PATTERNS
+    with mock.patch.object(features, "MAX_PATTERNS", limit):
+        s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), g)
+    imp = torch.linspace(1.0, 0.5, n)
     rows = []
     for _ in range(n_batches):
-        x, n_zero = s.sample_sparse(batch) if sampler == "sparse" else (s.sample_dense(batch), 0)
-        loss, dW, db = loss_and_grads(W, b, x, imp, n_zero)
+        if sampler == "dense":
+            loss, dW, db = loss_and_grads(W, b, s.sample_dense(batch), imp)
+        else:
+            loss, dW, db = sparse_loss_and_grads(W, b, s.sample_sparse(batch, reuse=True), imp)
         rows.append(torch.cat([loss, dW.flatten(), db.flatten()]))
     return torch.stack(rows).double().numpy()
 
 
-def test_sparse_batches_give_the_dense_gradient_distribution():
+@pytest.mark.parametrize("structure", SETS)
+@pytest.mark.parametrize("path", ["patterns", "geometric"])
+def test_sparse_batches_give_the_dense_gradient_distribution(structure, path):
     """Mean and variance of loss and of every gradient component agree between samplers.
 
-    Tolerance: 5 combined standard errors. The standard error of a variance estimate is
-    estimated from the squared deviations themselves, so heavy tails are accounted for.
+    Tolerance: 5 combined standard errors (3000 batches each). The standard error of a variance
+    estimate is estimated from the squared deviations themselves, so heavy tails are accounted for.
     """
-    sparse, dense = gradient_samples("sparse", seed=1), gradient_samples("dense", seed=2)
+    sparse = gradient_samples(SETS[structure], path, seed=1)
+    dense = gradient_samples(SETS[structure], "dense", seed=2)
     N = len(sparse)
     se_mean = np.sqrt(sparse.var(0) / N + dense.var(0) / N)
     assert np.all(np.abs(sparse.mean(0) - dense.mean(0)) <= 5 * se_mean + 1e-12)
@@ -45,21 +64,21 @@ def test_sparse_batches_give_the_dense_gradient_distribution():
 
 
 def test_fast_trainer_matches_the_plain_autograd_loop_in_geometry():
-    """Same config and seeds count: fraction orthogonal and median within-set angle agree.
+    """Same config and model count: fraction orthogonal and median within-set angle agree.
 
-    32 seeds, 3000 steps (enough for most models to settle). Two fractions near 0.9 from 32
+    32 models each, 3000 steps (enough for most models to settle). Two fractions near 0.9 from 32
     models each differ by sd ~0.075, so 0.3 is 4 sd; orthogonal pairs sit within ~2 degrees of
     90, so medians agree to 3 degrees.
     """
     steps, seeds = 3000, 32
     fast = train(
         RunConfig(
-            data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.95),
+            data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.05),
             train=TrainConfig(steps=steps, progress=False),
             n_instances=seeds,
         )
     )
-    plain_W = reference_loop(2, 2, 2, seeds, steps, seed=0)
+    plain_W = plain_loop([("correlated", 2, 2)], 2, 0.05, seeds, steps, seed=0)
     claim = CLAIMS["correlated_pairs"]
     frac_fast, frac_plain = claim.holds(fast.W, fast.set_id).mean(), claim.holds(plain_W, fast.set_id).mean()
     assert frac_plain > 0.5 and frac_fast > 0.5  # both actually learned the geometry

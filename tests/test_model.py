@@ -5,7 +5,12 @@ import math
 import pytest
 import torch
 
-from tms.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct
+from unittest import mock
+
+from tms import features, model
+from tms.config import FeatureSet
+from tms.features import FeatureSampler, FeatureStructure
+from tms.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct, sparse_loss_and_grads
 
 
 def random_problem(I=3, m=2, n=5, B=16, seed=0, dtype=torch.float64):
@@ -38,8 +43,13 @@ def test_instances_do_not_interact():
     torch.testing.assert_close(full[1:2], alone)
 
 
+ROUTES = [True, False]  # through the Gram matrix, through h = x W^T
+
+
+@pytest.mark.parametrize("gram", ROUTES)
 @pytest.mark.parametrize("n_zero", [0, 7])
-def test_hand_derived_gradients_match_autograd(n_zero):
+def test_hand_derived_gradients_match_autograd(n_zero, gram, monkeypatch):
+    monkeypatch.setattr(model, "uses_gram", lambda m, n: gram)
     W, b, x, imp = random_problem()
     Wg, bg = W.clone().requires_grad_(), b.clone().requires_grad_()
     loss = loss_per_instance(Wg, bg, x, imp, n_zero)
@@ -94,3 +104,43 @@ def test_toy_model_from_arrays_round_trips():
     model = ToyModel.from_arrays(W.numpy(), b.numpy())
     torch.testing.assert_close(model.W.detach(), W)
     torch.testing.assert_close(model.b.detach(), b)
+
+
+def sparse_problem(sets, p=0.3, I=3, m=2, batch=64, seed=0):
+    structure = FeatureStructure.from_sets(sets)
+    with mock.patch.object(features, "MAX_PATTERNS", 0):
+        s = FeatureSampler(structure, torch.full((I,), p, dtype=torch.float64), torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed + 1)
+    W = torch.randn((I, m, structure.n), generator=g)
+    b = torch.randn((I, structure.n), generator=g) * 0.3
+    imp = torch.rand((structure.n,), generator=g) + 0.1
+    return W, b, s.sample_sparse(batch), imp
+
+
+@pytest.mark.parametrize("gram", ROUTES)
+@pytest.mark.parametrize(
+    "sets",
+    [
+        [FeatureSet("independent", 7, 1)],
+        [FeatureSet("correlated", 3, 2)],
+        [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 3, 1), FeatureSet("independent", 2, 1)],
+    ],
+)
+def test_sparse_batch_gradients_equal_the_generic_ones(sets, gram, monkeypatch):
+    """The entry-list shortcut gives the generic loss and gradients (float32 against float64)."""
+    monkeypatch.setattr(model, "uses_gram", lambda m, n: gram)
+    W, b, batch, imp = sparse_problem(sets)
+    assert batch.index is not None and batch.n_implicit_zero > 0
+    expected = loss_and_grads(W.double(), b.double(), batch.x.double(), imp.double(), batch.n_implicit_zero)
+    for uniform in (False, True):
+        weights = torch.ones_like(imp) if uniform else imp
+        if uniform:
+            expected = loss_and_grads(W.double(), b.double(), batch.x.double(), weights.double(), batch.n_implicit_zero)
+        got = sparse_loss_and_grads(W, b, batch, weights, uniform_importance=uniform)
+        for a, e in zip(got, expected, strict=True):
+            torch.testing.assert_close(a.double(), e, rtol=1e-5, atol=1e-6)
+
+
+def test_gram_route_is_chosen_for_small_or_narrow_models():
+    assert model.uses_gram(2, 4) and model.uses_gram(10, 20) and model.uses_gram(3, 6)
+    assert not model.uses_gram(40, 160) and model.uses_gram(40, 80)

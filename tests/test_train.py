@@ -13,7 +13,7 @@ def small_config(**train_kwargs) -> RunConfig:
     tc = dict(steps=300, batch=256, progress=False)
     tc.update(train_kwargs)
     return RunConfig(
-        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.9),
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.1),
         model=ModelConfig(m=2),
         train=TrainConfig(**tc),
         n_instances=4,
@@ -48,12 +48,27 @@ def test_non_finite_loss_stops_training_naming_step_and_instance():
 
 def test_sparsity_sweep_runs_along_the_instance_axis():
     cfg = small_config(steps=5)
-    cfg.data.sparsities = [0.5, 0.9, 0.99]
+    cfg.data.feature_probabilities = [0.5, 0.1, 0.01]
     p, seeds = instance_layout(cfg)
-    assert p.tolist() == pytest.approx([0.5] * 4 + [0.1] * 4 + [0.01] * 4)
-    assert seeds.tolist() == [0, 1, 2, 3] * 3
+    assert p.tolist() == [0.5] * 4 + [0.1] * 4 + [0.01] * 4  # exact values, no 1 - (1 - p)
+    assert len(set(seeds.tolist())) == 12  # every model of the sweep has its own initialisation
     result = train(cfg)
     assert result.W.shape == (12, 2, 4) and result.feature_probability.shape == (12,)
+
+
+def test_runs_with_different_seeds_share_no_initialisation():
+    cfg = small_config(steps=0)
+    other = small_config(steps=0)
+    other.seed = 1
+    assert not set(instance_layout(cfg)[1].tolist()) & set(instance_layout(other)[1].tolist())
+
+
+def test_a_sweep_point_trained_alone_equals_the_same_point_inside_the_sweep_initialisation():
+    alone = small_config(steps=0)
+    alone.data.feature_probability = 0.1
+    sweep = small_config(steps=0)
+    sweep.data.feature_probabilities = [0.3, 0.1]
+    assert np.array_equal(instance_layout(alone)[1], instance_layout(sweep)[1][4:])
 
 
 def test_zero_steps_returns_the_initialisation():

@@ -1,7 +1,8 @@
-"""Atomic, self-describing run artifacts: weights.npz, metrics.json, config.yaml.
+"""Atomic writes and checked reads of run artifacts (npz, json, text).
 
 Every write goes to a temporary file in the target folder and is renamed into place, so an
-interrupted run never leaves a file that looks complete.
+interrupted run never leaves a file that looks complete. Reads refuse anything that is not a
+plain npz of arrays, naming the file.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-WEIGHT_KEYS = ("W", "b", "loss", "loss_step", "feature_probability", "importance", "seed", "set_id")
+
+class ArtifactError(ValueError):
+    """A file is missing, unreadable, or not the artifact it should be; the message names it."""
 
 
 def write_bytes_atomic(path, data: bytes) -> Path:
@@ -46,7 +50,21 @@ def write_text_atomic(path, text: str) -> Path:
 
 
 def write_json_atomic(path, obj) -> Path:
-    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+    """Strict JSON (non-finite numbers become null), sorted keys, so equal content is equal bytes."""
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=_jsonable, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def _finite(obj):
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    if isinstance(obj, (float, np.floating)) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def write_npz_atomic(path, arrays: Mapping[str, np.ndarray]) -> Path:
@@ -55,24 +73,18 @@ def write_npz_atomic(path, arrays: Mapping[str, np.ndarray]) -> Path:
     return write_bytes_atomic(path, buf.getvalue())
 
 
-def weights_arrays(result, extra: Mapping[str, np.ndarray] | None = None) -> dict:
-    """The standard weights.npz keys from a TrainResult, plus any extra arrays.
-
-    Snapshots, when the run took any, become ``snapshots`` (S, I, m, n) and ``snapshot_steps`` (S,).
-    """
-    arrays = {k: getattr(result, k) for k in WEIGHT_KEYS}
-    if getattr(result, "snapshots", None):
-        steps = sorted(result.snapshots)
-        arrays["snapshots"] = np.stack([result.snapshots[s] for s in steps])
-        arrays["snapshot_steps"] = np.asarray(steps)
-    arrays.update(extra or {})
-    return arrays
-
-
-def load_weights(path) -> dict:
-    """Load a weights npz into a plain dict of numpy arrays."""
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}
+def load_arrays(path) -> dict:
+    """Load an npz of plain arrays into a dict, or raise ArtifactError naming the file."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an npz archive")
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+        reason = "holds Python objects" if "allow_pickle" in str(e) else str(e).splitlines()[0]
+        raise ArtifactError(f"{path}: not a valid run artifact ({reason})") from None
 
 
 def _jsonable(x):

@@ -1,35 +1,43 @@
 """A content-addressed cache of training runs.
 
 A run's key is a SHA-256 of its resolved RunConfig minus purely cosmetic fields (the progress
-bar), the requested snapshot steps, and the package version. An entry is a folder
-``<root>/<key>/`` holding ``weights.npz`` and, written last, ``complete.json`` with the npz's
-SHA-256. An entry without the marker, or whose npz no longer matches its checksum, is never
-reused: it is retrained and overwritten.
+bar), the requested snapshot steps, the package version, and a hash of the library source that
+determines what training computes (``TRAINING_SOURCES``), so editing the trainer retrains
+even when the version number stays the same. An entry is a folder ``<root>/<key>/`` holding
+``weights.npz`` and, written last, ``complete.json`` with the npz's SHA-256. An entry without
+a valid marker, or whose npz no longer matches it, is never reused: it is retrained and
+overwritten.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
-from importlib import metadata
+import warnings
 from pathlib import Path
 
-import numpy as np
-
-from tms.artifacts import load_weights, weights_arrays, write_json_atomic, write_npz_atomic
+from tms.artifacts import ArtifactError, write_json_atomic
 from tms.config import RunConfig
-from tms.train import TrainResult, train
+from tms.provenance import package_version
+from tms.result import TrainResult
+from tms.train import train
 
-COSMETIC_TRAIN_FIELDS = ("progress",)
+COSMETIC_TRAIN_FIELDS = ("progress", "max_memory_gb")
+# Library files whose content decides what a run computes.
+TRAINING_SOURCES = ("config.py", "features.py", "model.py", "train.py", "seeds.py", "result.py")
 
 
-def package_version() -> str:
-    try:
-        return metadata.version("tms")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+@functools.lru_cache(maxsize=1)
+def code_hash() -> str:
+    """SHA-256 of the training sources of the imported ``tms`` package."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in TRAINING_SOURCES:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def run_key(cfg: RunConfig, snapshot_steps=()) -> str:
@@ -42,8 +50,9 @@ def run_key(cfg: RunConfig, snapshot_steps=()) -> str:
         "config": dataclasses.asdict(cfg),
         "snapshot_steps": sorted(int(s) for s in snapshot_steps),
         "version": package_version(),
+        "code": code_hash(),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=float).encode()).hexdigest()[:24]
 
 
 def _sha256(path: Path) -> str:
@@ -61,24 +70,31 @@ class RunCache:
         return folder / "weights.npz", folder / "complete.json"
 
     def get(self, key: str) -> TrainResult | None:
+        """The cached result, or None if the entry is missing, partial or damaged in any way."""
         npz, marker = self._paths(key)
         try:
-            expected = json.loads(marker.read_text())["sha256"]
-            if _sha256(npz) != expected:
+            record = json.loads(marker.read_text())
+            if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
                 return None
-            arrays = load_weights(npz)
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            if _sha256(npz) != record["sha256"]:
+                return None
+            return TrainResult.load(npz)
+        except (OSError, ValueError, ArtifactError):
             return None
-        steps = arrays.get("snapshot_steps", np.zeros(0, dtype=np.int64))
-        snapshots = {int(s): arrays["snapshots"][k] for k, s in enumerate(steps)}
-        fields = {f.name for f in dataclasses.fields(TrainResult)} - {"snapshots"}
-        return TrainResult(**{k: arrays[k] for k in fields}, snapshots=snapshots)
 
-    def put(self, key: str, result: TrainResult) -> None:
+    def put(self, key: str, result: TrainResult) -> bool:
+        """Store a result; if the cache cannot be written, warn and return False (never raise:
+        a cache problem must not cost the run that was just trained)."""
         npz, marker = self._paths(key)
-        marker.unlink(missing_ok=True)  # the old marker must not vouch for a new npz
-        write_npz_atomic(npz, weights_arrays(result))
-        write_json_atomic(marker, {"sha256": _sha256(npz), "version": package_version()})
+        try:
+            marker.unlink(missing_ok=True)  # the old marker must not vouch for a new npz
+            result.save(npz)
+            write_json_atomic(marker, {"sha256": _sha256(npz), "version": package_version()})
+        except OSError as e:
+            warnings.warn(f"cache_dir: could not store a run in {self.root} ({e}); continuing without caching it",
+                          stacklevel=2)
+            return False
+        return True
 
 
 def cached_train(cfg: RunConfig, cache: RunCache | None, snapshot_steps=(), label: str = "train"):

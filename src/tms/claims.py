@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tms import metrics
+from tms import metrics, stats
 
 ORTHOGONAL_ABS_COS = float(np.cos(np.deg2rad(80.0)))
 OPPOSITE_COS = -float(np.cos(np.deg2rad(20.0)))
@@ -29,6 +29,7 @@ LOCAL_BASIS_RATIO = 0.5
 
 @dataclass(frozen=True)
 class Claim:
+    short: str  # a few words for legends, e.g. "orthogonal"
     statement: str  # the paper's claim, in words
     geometry: str  # what a model must show to count
     metric: str  # name of the key metric
@@ -71,6 +72,7 @@ def _octahedron(W, set_id):
 
 CLAIMS = {
     "correlated_pairs": Claim(
+        "orthogonal",
         "correlated features are represented in orthogonal dimensions",
         "every correlated set orthogonal (all pairs within 10° of 90°), all features represented",
         "mean |cos| within sets",
@@ -78,6 +80,7 @@ CLAIMS = {
         lambda W, s: metrics.nanmean_rows(metrics.within_set_abs_cos(W, s)),
     ),
     "anticorrelated_pairs": Claim(
+        "opposite",
         "anticorrelated features are represented in opposite directions",
         "every anticorrelated set opposite (within 20° of antipodal), all features represented",
         "mean cos within sets",
@@ -85,6 +88,7 @@ CLAIMS = {
         lambda W, s: metrics.nanmean_rows(metrics.within_set_cos(W, s)),
     ),
     "correlated_three_sets": Claim(
+        "side by side",
         "correlated sets that cannot be orthogonal are arranged side by side (some may collapse)",
         "the features of every non-collapsed set are angular neighbours",
         "collapsed sets per model",
@@ -92,6 +96,7 @@ CLAIMS = {
         lambda W, s: metrics.collapsed(W, s).sum(1).astype(float),
     ),
     "local_orthogonal_basis": Claim(
+        "local bases",
         "each correlated set forms a local almost-orthogonal basis",
         f"mean |cos| within sets < {LOCAL_BASIS_RATIO} x mean |cos| between sets",
         "within/between |cos| ratio",
@@ -99,6 +104,7 @@ CLAIMS = {
         metrics.local_basis_ratio,
     ),
     "learning_dynamics": Claim(
+        "octahedron",
         "two sets of 3 correlated features in m = 3 end as an octahedron (cross-set antipodal pairs)",
         "every set orthogonal and every feature antipodal to one of the other set",
         "fraction of features with a cross-set antipodal partner",
@@ -109,26 +115,37 @@ CLAIMS = {
 
 
 def summarize_claim(name: str, W, set_id, control_W=None) -> dict:
-    """Fraction showing the geometry, key metric mean ± std, collapse and representation counts."""
+    """How often models show the claim's geometry, with 95% intervals, against the control.
+
+    With ``control_W`` (the independent-feature control, paired model by model) the entry holds
+    ``stats.compare_paired``'s fraction, control_fraction, difference, paired_p and verdict.
+    Also: the key metric's mean with its interval, and how many models collapsed a set or left
+    a feature unrepresented (with intervals on those fractions).
+    """
     claim = CLAIMS[name]
     holds = claim.holds(W, set_id)
     key = claim.key_metric(W, set_id)
-    coll = metrics.collapsed(W, set_id).sum(1)
-    unrep = (~metrics.represented(W)).sum(1)
+    collapsed = metrics.collapsed(W, set_id).sum(1) if (np.asarray(set_id) >= 0).any() else np.zeros(len(holds))
+    unrepresented = (~metrics.represented(W)).sum(1)
+    mean, mean_ci = stats.mean_ci(key)
     out = {
         "claim": claim.statement,
         "geometry": claim.geometry,
-        "n_models": int(len(holds)),
-        "fraction_holds": float(holds.mean()),
+        "n_instances": int(len(holds)),
         "metric": claim.metric,
-        "metric_mean": float(np.nanmean(key)),
-        "metric_std": float(np.nanstd(key)),
-        "collapsed_sets_total": int(coll.sum()),
-        "models_with_collapse": int((coll > 0).sum()),
-        "unrepresented_features_total": int(unrep.sum()),
-        "models_with_unrepresented": int((unrep > 0).sum()),
+        "metric_mean": mean,
+        "metric_mean_ci95": mean_ci,
+        "metric_std": float(np.nanstd(key)) if np.isfinite(key).any() else None,
+        "collapsed_sets_total": int(collapsed.sum()),
+        "models_with_collapse": int((collapsed > 0).sum()),
+        "unrepresented_features_total": int(unrepresented.sum()),
+        "models_with_unrepresented": int((unrepresented > 0).sum()),
     }
-    if control_W is not None:
-        out["control_fraction_holds"] = float(claim.holds(control_W, set_id).mean())
-        out["control_metric_mean"] = float(np.nanmean(claim.key_metric(control_W, set_id)))
+    for field_name, flags in (("collapse_fraction", collapsed > 0), ("unrepresented_fraction", unrepresented > 0)):
+        out[field_name], out[f"{field_name}_ci95"] = stats.fraction(flags)
+    if control_W is None:
+        out["fraction"], out["fraction_ci95"] = stats.fraction(holds)
+        return out
+    out.update(stats.compare_paired(holds, claim.holds(control_W, set_id)))
+    out["control_metric_mean"], out["control_metric_mean_ci95"] = stats.mean_ci(claim.key_metric(control_W, set_id))
     return out

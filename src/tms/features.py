@@ -338,3 +338,20 @@ def _cdf(prob: torch.Tensor) -> torch.Tensor:
 def sparse_path(structure: FeatureStructure) -> str:
     """How ``sample_sparse`` draws batches of this structure: "patterns" or "geometric"."""
     return "patterns" if structure.patterns() is not None else "geometric"
+
+
+def describe_layout(set_id, set_kind) -> str:
+    """Words for a feature layout, e.g. "2 correlated sets of 10" or "1 anticorrelated set of 3
+    + 2 independent features"."""
+    set_id = np.asarray(set_id)
+    parts = []  # (kind, size) per set, in order
+    for s in range(int(set_id.max()) + 1 if (set_id >= 0).any() else 0):
+        parts.append((str(set_kind[s]) if s < len(set_kind) else "?", int((set_id == s).sum())))
+    words = []
+    for (kind, size), group in itertools.groupby(parts):
+        count = len(list(group))
+        words.append(f"{count} {kind} set{'s' if count > 1 else ''} of {size}")
+    independent = int((set_id < 0).sum())
+    if independent:
+        words.append(f"{independent} independent feature{'s' if independent > 1 else ''}")
+    return " + ".join(words)

@@ -1,7 +1,8 @@
 """Hydra glue: registers the dataclass schemas in the ConfigStore and loads configs.
 
 The rest of the library never imports Hydra. Entry points in ``experiments/`` use the
-registered schemas; notebooks and tests can call ``load_config(name, overrides)``.
+registered schemas; notebooks and tests call ``load_config(name, overrides)``, which composes,
+validates and returns the dataclass, raising ConfigError exactly as the command line reports.
 """
 
 from __future__ import annotations
@@ -9,17 +10,19 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException, MissingConfigException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from tms.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from tms.config import RunConfig, check_int, validate
 from tms.errors import ConfigError
+from tms.figure_config import FiguresConfig
 
 
 def _default_config_dir() -> Path:
@@ -41,40 +44,7 @@ class TrainApp(RunConfig):
     threads: int = 0  # torch threads; 0 = the cores divided among the launcher's parallel jobs
 
 
-@dataclass
-class FigureSpec:
-    """The data and model of one figure; training settings are shared."""
-
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-
-
-@dataclass
-class SweepConfig:
-    """Feature probabilities (1 - S) to sweep and models per value."""
-
-    feature_probabilities: list[float] = field(default_factory=list)
-    n_seeds: int = 16
-
-
-@dataclass
-class CorrelatedApp:
-    """``experiments.correlated``: the paper's correlated/anticorrelated figures."""
-
-    out_dir: str | None = None
-    figures: list[str] = field(default_factory=list)
-    n_instances: int = 32  # models (seeds) per figure
-    n_shown: int = 8  # models drawn per 2D figure
-    seed: int = 0
-    controls: bool = True  # train independent-feature controls for the chance level
-    workers: int = 2  # training processes (one torch thread each); 1 trains in this process
-    cache: bool = True  # reuse complete cached training jobs; false retrains everything
-    cache_dir: str = ".cache/tms"
-    train: TrainConfig = field(default_factory=TrainConfig)
-    specs: dict[str, FigureSpec] = field(default_factory=dict)
-    sparsity_sweep: SweepConfig = field(default_factory=SweepConfig)
-    collapse_transition: SweepConfig = field(default_factory=SweepConfig)
-    n_snapshots: int = 8  # learning_dynamics: W snapshots, log-spaced over training
+SCHEMAS = {"train": TrainApp, "correlated": FiguresConfig}
 
 
 def _first_set(*values):
@@ -82,32 +52,65 @@ def _first_set(*values):
     return next((v for v in values if v is not None), None)
 
 
+_STARTED = time.time()
+
+
+def _default_dir(kind: str, job: str) -> str:
+    """Resolver ``${tms_default_dir:run|sweep,<job name>}``: where output goes without out_dir.
+
+    The figures command writes into figures/; other runs into a folder named by date, time
+    (microseconds) and process id, so runs launched together never collide.
+    """
+    if kind == "run" and job == "correlated":
+        return "figures"
+    stamp = time.strftime("%Y-%m-%d/%H-%M-%S", time.localtime(_STARTED)) + f"-{int(_STARTED % 1 * 1e6):06d}"
+    return f"{'outputs' if kind == 'run' else 'multirun'}/{job}/{stamp}-{os.getpid()}"
+
+
 def register() -> None:
     if not OmegaConf.has_resolver("tms_or"):
         OmegaConf.register_new_resolver("tms_or", _first_set)
-    if not OmegaConf.has_resolver("tms_pid"):
-        # Process id in default output folders: launches in the same microsecond never collide.
-        OmegaConf.register_new_resolver("tms_pid", os.getpid, use_cache=True)
+    if not OmegaConf.has_resolver("tms_default_dir"):
+        OmegaConf.register_new_resolver("tms_default_dir", _default_dir, use_cache=True)
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainApp)
-    cs.store(name="correlated_schema", node=CorrelatedApp)
+    cs.store(name="correlated_schema", node=FiguresConfig)
 
 
 register()
 
 
-def load_config(name: str, overrides: list[str] | None = None, config_dir=None):
+def load_config(name: str, overrides: list[str] | None = None, config_dir=None, check: bool = True):
     """Compose ``<config_dir>/<name>.yaml`` (default: CONFIG_DIR) with overrides into its dataclass.
 
-    Raises ConfigError with a one-line message for unknown keys or wrong types.
+    Raises ConfigError with a one-line message for unknown keys, wrong types and (with
+    ``check``) any value the command line would refuse.
     """
     try:
         with initialize_config_dir(config_dir=str(Path(config_dir or CONFIG_DIR).resolve()), version_base="1.3"):
             cfg = compose(config_name=name, overrides=list(overrides or []))
-        return to_dataclass(cfg)
+        app = to_dataclass(cfg)
     except (HydraException, OmegaConfBaseException) as e:
         field_name, message = describe_compose_error(e)
         raise ConfigError(field_name, message) from None
+    if check:
+        check_app(name, app)
+    return app
+
+
+def check_app(name: str, app):
+    """Validate a composed app config like its entry point does."""
+    if isinstance(app, FiguresConfig):
+        from tms.figures import FIGURES
+        from tms.figure_config import validate_figures
+
+        return validate_figures(app, FIGURES)
+    validate(app)
+    if isinstance(app, TrainApp):
+        check_int(app.threads, "threads", 0)
+        if not isinstance(app.cache, bool):
+            raise ConfigError("cache", f"got {app.cache!r}; must be true or false")
+    return app
 
 
 def without_hydra(cfg):
@@ -115,9 +118,59 @@ def without_hydra(cfg):
     return OmegaConf.masked_copy(cfg, [k for k in cfg.keys() if k != "hydra"]) if "hydra" in cfg else cfg
 
 
+def unknown_keys(cfg, schema, prefix: str = "") -> list:
+    """Keys of a composed config that its schema does not have (e.g. added with ``+key=...``)."""
+    found = []
+    if not dataclasses.is_dataclass(schema) or not isinstance(cfg, DictConfig):
+        return found
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    hints = _hints(schema)
+    for key in cfg.keys():
+        path = f"{prefix}{key}"
+        if key not in fields:
+            found.append((path, list(fields)))
+            continue
+        child = cfg._get_node(key)
+        hint = hints.get(key)
+        if isinstance(child, DictConfig) and dataclasses.is_dataclass(hint):
+            found += unknown_keys(child, hint, f"{path}.")
+        elif isinstance(child, DictConfig) and _dict_value_type(hint) is not None:
+            for sub in child.keys():
+                found += unknown_keys(child._get_node(sub), _dict_value_type(hint), f"{path}.{sub}.")
+    return found
+
+
+def _hints(schema) -> dict:
+    import typing
+
+    try:
+        return typing.get_type_hints(schema)
+    except Exception:
+        return {}
+
+
+def _dict_value_type(hint):
+    import typing
+
+    if typing.get_origin(hint) is dict:
+        value = typing.get_args(hint)[1]
+        return value if dataclasses.is_dataclass(value) else None
+    return None
+
+
 def to_dataclass(cfg):
-    """A composed DictConfig -> its schema's dataclass instance, without the hydra node."""
-    return OmegaConf.to_object(without_hydra(cfg))
+    """A composed DictConfig -> its schema's dataclass instance, without the hydra node.
+
+    Refuses keys the schema does not have: Hydra lets ``+key=value`` add them, and they would
+    otherwise be silently ignored while appearing in the saved config.
+    """
+    plain = without_hydra(cfg)
+    obj = OmegaConf.to_object(plain)
+    extra = unknown_keys(plain, type(obj))
+    if extra:
+        path, allowed = extra[0]
+        raise ConfigError(path, f"unknown config key; allowed here: {', '.join(allowed)}")
+    return obj
 
 
 def describe_compose_error(e: BaseException):
@@ -127,7 +180,10 @@ def describe_compose_error(e: BaseException):
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and full_key:
         owner = getattr(cause, "object_type", None)
         allowed = ", ".join(f.name for f in dataclasses.fields(owner)) if dataclasses.is_dataclass(owner) else "?"
-        return full_key, f"unknown config key; allowed here: {allowed}"
+        message = f"unknown config key; allowed here: {allowed}"
+        if full_key.endswith(("sparsity", "sparsities")):
+            message += " (sparsity is given as feature_probability = 1 - S)"
+        return full_key, message
     if isinstance(cause, ValidationError) and full_key:
         return full_key, str(cause.msg).splitlines()[0]
     text = str(e)

@@ -138,6 +138,14 @@ def mean_abs_cos_within_between(W, set_id):
     return (cos * same).sum((1, 2)) / max(same.sum(), 1), (cos * other).sum((1, 2)) / max(other.sum(), 1)
 
 
+def max_abs_cos_within(W, set_id) -> np.ndarray:
+    """(I,) largest |cos| between two features of the same set (0 = every set exactly orthogonal)."""
+    cos = np.abs(cosine_matrix(W))
+    set_id = np.asarray(set_id)
+    same = (set_id[:, None] == set_id[None, :]) & (set_id[:, None] >= 0) & ~np.eye(len(set_id), dtype=bool)
+    return np.where(same, cos, 0.0).max((1, 2)) if same.any() else np.zeros(cos.shape[0])
+
+
 def local_basis_ratio(W, set_id) -> np.ndarray:
     """(I,) mean |cos| within sets divided by mean |cos| between sets.
 

@@ -29,7 +29,8 @@ def geometry_metrics(W, set_id) -> dict:
 
 
 def run_metrics(result, cfg: RunConfig, seconds: float) -> dict:
-    final = result.loss[-1] if len(result.loss) else np.full(len(result.seed), np.nan)
+    """Scalars and per-model lists; with train.steps = 0 the losses are null (no step was taken)."""
+    final = result.loss[-1] if len(result.loss) else None
     n_inst = len(result.seed)
     return {
         "n_instances": n_inst,
@@ -38,9 +39,9 @@ def run_metrics(result, cfg: RunConfig, seconds: float) -> dict:
         "steps": cfg.train.steps,
         "seconds": round(seconds, 3),
         "instance_steps_per_s": round(n_inst * cfg.train.steps / seconds, 1) if seconds > 0 else None,
-        "final_loss": _floats(final),
-        "final_loss_mean": float(np.mean(final)),
-        "final_loss_std": float(np.std(final)),
+        "final_loss": None if final is None else _floats(final),
+        "final_loss_mean": None if final is None else float(np.mean(final)),
+        "final_loss_std": None if final is None else float(np.std(final)),
         "feature_probability": [float(v) for v in result.feature_probability],
         "seed": [int(s) for s in result.seed],
         "geometry": geometry_metrics(result.W, result.set_id),

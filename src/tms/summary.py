@@ -1,110 +1,141 @@
-"""Summary tables: claims per figure, the sparsity sweep, and the collapse transition vs the paper."""
+"""Analysis behind the figures and the summary: numbers with intervals, computed from arrays.
+
+Plotting only draws what these functions return, and the summary tables print them, so a
+figure, ``summary.json``, ``summary.md`` and the README's results block never disagree.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tms.claims import CLAIMS
-from tms.metrics import collapsed
+from tms import stats
+from tms.claims import CLAIMS, antipodal_cross_set_fraction
+from tms.metrics import collapsed, feature_norms, within_set_abs_cos
 
 # The paper's reported number of collapsed sets (3 correlated pairs, m = 2) by range of 1 - S.
+# Each range is half-open, lo < 1 - S <= hi; points in no range are listed as between ranges.
 PAPER_COLLAPSE_RANGES = ((0.0, 0.05, 0), (0.05, 0.15, 1), (0.15, 0.2, 2), (0.25, 0.5, 3))
 
 
-def _pct(x) -> str:
-    return "–" if x is None else f"{100 * x:.0f}%"
+def range_label(lo: float, hi: float) -> str:
+    return f"({lo:g}, {hi:g}]"
 
 
-def collapse_agreement(arrays) -> list:
-    """Per paper range: models in it, median collapsed count, fraction matching the paper."""
-    counts = collapsed(arrays["W"], arrays["set_id"]).sum(1)
-    p = arrays["feature_probability"]
-    rows = []
+def collapse_counts(W, set_id) -> np.ndarray:
+    """(I,) collapsed sets per model."""
+    return collapsed(W, set_id).sum(1)
+
+
+def collapse_agreement(feature_probability, counts, sets: int) -> dict:
+    """Per paper range: models, median collapsed count and the fraction matching the paper.
+
+    Returns {"ranges": [...], "between_ranges": [1 - S values in no range]}. Every model lands
+    in at most one range (lo < p <= hi, exact values).
+    """
+    p = np.asarray(feature_probability)
+    counts = np.asarray(counts)
+    rows, used = [], np.zeros(len(p), dtype=bool)
     for lo, hi, expected in PAPER_COLLAPSE_RANGES:
-        inside = (p > lo) & (p <= hi) if lo > 0 else p <= hi
+        inside = (p > lo) & (p <= hi)
         if not inside.any():
             continue
+        used |= inside
+        median, median_ci = stats.median_ci(counts[inside])
+        frac, frac_ci = stats.fraction(counts[inside] == expected)
         rows.append(
             {
                 "range": [lo, hi],
+                "range_label": range_label(lo, hi),
                 "paper_collapsed": expected,
-                "n_models": int(inside.sum()),
-                "median_collapsed": float(np.median(counts[inside])),
-                "fraction_matching_paper": float((counts[inside] == expected).mean()),
-                "histogram": np.bincount(counts[inside], minlength=4).tolist(),
+                "feature_probabilities": np.unique(p[inside]).tolist(),
+                "n_instances": int(inside.sum()),
+                "median_collapsed": median,
+                "median_collapsed_ci95": median_ci,
+                "fraction_matching_paper": frac,
+                "fraction_matching_paper_ci95": frac_ci,
+                "histogram": np.bincount(counts[inside], minlength=sets + 1).tolist(),
             }
         )
-    return rows
+    return {"ranges": rows, "between_ranges": np.unique(p[~used]).tolist()}
 
 
-def sweep_table(parts: dict) -> dict:
-    """{claim: {"feature_probability": [...], "fraction": [...], "control_fraction": [...]}}."""
-    table = {}
-    for name, part in parts.items():
-        if not part:
-            continue
-        p = part["feature_probability"]
-        xs = np.unique(p)
-        holds = CLAIMS[name].holds(part["W"], part["set_id"])
-        entry = {"feature_probability": xs.tolist(), "fraction": [float(holds[p == x].mean()) for x in xs]}
-        if "control_W" in part:
-            control = CLAIMS[name].holds(part["control_W"], part["set_id"])
-            entry["control_fraction"] = [float(control[p == x].mean()) for x in xs]
-        table[name] = entry
-    return table
+def collapse_by_point(feature_probability, counts) -> dict:
+    """Per 1 - S value: median collapsed sets with its interval (what the figure draws)."""
+    p = np.asarray(feature_probability)
+    xs = np.unique(p)
+    medians = [stats.median_ci(counts[p == x]) for x in xs]
+    return {
+        "feature_probability": xs.tolist(),
+        "median_collapsed": [m for m, _ in medians],
+        "median_collapsed_ci95": [ci for _, ci in medians],
+        "mean_collapsed": [float(np.mean(counts[p == x])) for x in xs],
+    }
 
 
-def summary_markdown(summary: dict) -> str:
-    figures = summary["figures"]
-    claims = {k: v for k, v in figures.items() if "fraction_holds" in v}
-    out = []
-    if claims:
-        out += [
-            "| figure | setup | models showing the geometry | control (independent features) "
-            "| key metric: mean ± std | models with a collapsed set | unrepresented features |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, row in claims.items():
-            s = row["setup"]
-            setup = f"n={s['n']}, m={s['m']}, 1−S={s['feature_probability']:g}, {s['steps']:,} steps"
-            metric = row["metric"].replace("|", "\\|")  # a bare | would split the table cell
-            out.append(
-                f"| `{name}` | {setup} | {_pct(row['fraction_holds'])} of {row['n_models']} "
-                f"| {_pct(row.get('control_fraction_holds'))} "
-                f"| {metric}: {row['metric_mean']:.3f} ± {row['metric_std']:.3f} "
-                f"| {row['models_with_collapse']} ({row['collapsed_sets_total']} sets) "
-                f"| {row['unrepresented_features_total']} in {row['models_with_unrepresented']} models |"
-            )
-    if "collapse_transition" in figures:
-        out += [
-            "",
-            "**Collapse transition** (3 correlated pairs, m = 2) against the paper's reported ranges:",
-            "",
-            "| 1−S range | paper: collapsed sets | models | median here | models matching the paper "
-            "| models with 0 / 1 / 2 / 3 collapsed |",
-            "|---|---:|---:|---:|---:|---|",
-        ]
-        for r in figures["collapse_transition"]["collapse"]:
-            lo, hi = r["range"]
-            out.append(
-                f"| {lo:g}–{hi:g} | {r['paper_collapsed']} | {r['n_models']} | {r['median_collapsed']:g} "
-                f"| {_pct(r['fraction_matching_paper'])} | {' / '.join(map(str, r['histogram']))} |"
-            )
-    if "sparsity_sweep" in figures:
-        sweep = figures["sparsity_sweep"]["sweep"]
-        xs = next(iter(sweep.values()))["feature_probability"] if sweep else []
-        out += [
-            "",
-            "**Sparsity sweep**: fraction of models showing each geometry (control with independent features "
-            "in brackets):",
-            "",
-            "| geometry | " + " | ".join(f"1−S={x:g}" for x in xs) + " |",
-            "|---|" + "---:|" * len(xs),
-        ]
-        for name, e in sweep.items():
-            cells = [
-                f"{_pct(f)} ({_pct(c)})" if "control_fraction" in e else _pct(f)
-                for f, c in zip(e["fraction"], e.get("control_fraction", e["fraction"]), strict=True)
-            ]
-            out.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+def sweep_points(claim: str, part: dict) -> dict:
+    """One geometry of the sparsity sweep: per 1 - S value, fraction showing it and, with a
+    control, the paired comparison (lists aligned with ``feature_probability``)."""
+    p = np.asarray(part["feature_probability"])
+    xs = np.unique(p)
+    holds = CLAIMS[claim].holds(part["W"], part["set_id"])
+    control = CLAIMS[claim].holds(part["control_W"], part["set_id"]) if "control_W" in part else None
+    keys = ["fraction", "fraction_ci95"]
+    if control is not None:
+        keys += ["control_fraction", "control_fraction_ci95", "difference", "difference_ci95", "paired_p"]
+        keys += ["only_model", "only_control", "verdict"]
+    entry = {"feature_probability": xs.tolist(), "n_instances": [int((p == x).sum()) for x in xs]}
+    entry.update({k: [] for k in keys})
+    for x in xs:
+        at = p == x
+        if control is None:
+            point = dict(zip(("fraction", "fraction_ci95"), stats.fraction(holds[at]), strict=True))
+        else:
+            point = stats.compare_paired(holds[at], control[at])
+        for k in keys:
+            entry[k].append(point[k])
+    return entry
+
+
+def learning_series(snapshots, set_id) -> dict:
+    """Geometry over training, mean over models with 95% intervals, one value per snapshot."""
+    series = {
+        "mean |cos| within sets": [np.nanmean(within_set_abs_cos(w, set_id), 1) for w in snapshots],
+        "features with a cross-set antipodal partner": [antipodal_cross_set_fraction(w, set_id) for w in snapshots],
+        "mean feature norm": [feature_norms(w).mean(1) for w in snapshots],
+    }
+    out = {}
+    for label, per_snapshot in series.items():
+        means = [stats.mean_ci(v) for v in per_snapshot]
+        out[label] = {"mean": [m for m, _ in means], "mean_ci95": [ci for _, ci in means]}
+    return out
+
+
+# --- formatting for summary.md and the README --------------------------------------------
+
+
+def pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def pct_ci(x, ci) -> str:
+    """'84% [79–88]' (percent with its 95% interval)."""
+    if x is None:
+        return "–"
+    return f"{100 * x:.0f}% [{100 * ci[0]:.0f}–{100 * ci[1]:.0f}]"
+
+
+def num_ci(x, ci, digits: int = 3) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def p_value(p) -> str:
+    if p is None:
+        return "–"
+    return "< 1e-6" if p < 1e-6 else (f"{p:.2g}" if p < 0.01 else f"{p:.2f}")
+
+
+def cell(text: str) -> str:
+    """A Markdown table cell: a bare | would split it."""
+    return str(text).replace("|", "\\|")

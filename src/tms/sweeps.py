@@ -1,71 +1,69 @@
-"""Sparsity sweeps along the instance axis, split into groups of similar cost.
+"""Sparsity sweeps along the instance axis, split into runs of similar cost.
 
-The sparse sampler pads every instance of a run to the largest number of non-zero samples
-in the batch, so one run holding 1-S = 0.005 and 1-S = 0.5 costs as much as if all were 0.5.
-``sparsity_groups`` therefore puts sparsity values whose expected non-zero count per batch
-is within a factor of ``ratio`` into one run; ``merge_results`` stitches the runs back into
-one instance axis, in the order of the requested values.
+The sparse sampler pads every instance of a run to the largest number of non-zero samples in
+the batch, so one run holding 1-S = 0.005 and 1-S = 0.5 costs as much as if all were 0.5.
+``probability_groups`` therefore puts feature probabilities whose expected non-zero count per
+batch is within a factor of ``ratio`` into one run; ``merge_results`` stitches the runs back
+into one instance axis, ordered by feature probability. A model's initialisation seed depends
+on its run seed, feature probability and index only (``tms.seeds``), never on the grouping.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 
 from tms.config import RunConfig
 from tms.features import FeatureStructure
-from tms.train import TrainResult
+from tms.result import TrainResult
 
 
-def expected_nonzero(sparsity: float, n_units: int, batch: int) -> float:
+def expected_nonzero(feature_probability: float, n_units: int, batch: int) -> float:
     """Expected number of not-all-zero samples in a batch."""
-    return batch * (1.0 - sparsity**n_units)
+    return batch * (1.0 - (1.0 - feature_probability) ** n_units)
 
 
-def sparsity_groups(sparsities, n_units: int, batch: int, ratio: float = 2.0) -> list:
-    """Split sparsity values into groups whose expected non-zero counts differ by < ratio."""
-    order = sorted(sparsities, key=lambda s: expected_nonzero(s, n_units, batch))
+def probability_groups(feature_probabilities, n_units: int, batch: int, ratio: float = 2.0) -> list:
+    """Split feature probabilities into groups whose expected non-zero counts differ by < ratio."""
+    order = sorted(feature_probabilities, key=lambda p: expected_nonzero(p, n_units, batch))
     groups, start = [], None
-    for s in order:
-        k = max(expected_nonzero(s, n_units, batch), 1.0)
+    for p in order:
+        k = max(expected_nonzero(p, n_units, batch), 1.0)
         if start is None or k > ratio * start:
             groups.append([])
             start = k
-        groups[-1].append(s)
+        groups[-1].append(p)
     return groups
 
 
-def sweep_configs(base: RunConfig, feature_probabilities, n_seeds: int, ratio: float = 2.0) -> list:
-    """One RunConfig per sparsity group, each with n_seeds models per value."""
-    sparsities = [1.0 - p for p in feature_probabilities]
+def sweep_configs(base: RunConfig, feature_probabilities, n_instances: int, ratio: float = 2.0) -> list:
+    """One RunConfig per group of feature probabilities, each with n_instances models per value."""
     n_units = FeatureStructure.from_sets(base.data.sets).n_units
     configs = []
-    for group in sparsity_groups(sparsities, n_units, base.train.batch, ratio):
+    for group in probability_groups(feature_probabilities, n_units, base.train.batch, ratio):
         cfg = copy.deepcopy(base)
-        cfg.data.sparsities = group
-        cfg.n_instances = n_seeds
+        cfg.data.feature_probabilities = list(group)
+        cfg.n_instances = n_instances
         configs.append(cfg)
     return configs
 
 
 def merge_results(results) -> TrainResult:
-    """Concatenate runs along the instance axis, sorted by feature probability then seed."""
+    """Concatenate runs along the instance axis, ordered by feature probability (stable)."""
+    if len(results) == 1:
+        return results[0]
     p = np.concatenate([r.feature_probability for r in results])
-    seed = np.concatenate([r.seed for r in results])
-    order = np.lexsort((seed, p))
+    order = np.argsort(p, kind="stable")
     first = results[0]
-    snapshots = {}
-    for step in first.snapshots:
-        snapshots[step] = np.concatenate([r.snapshots[step] for r in results])[order]
-    return TrainResult(
+    snapshots = {s: np.concatenate([r.snapshots[s] for r in results])[order] for s in first.snapshots}
+    return dataclasses.replace(
+        first,
         W=np.concatenate([r.W for r in results])[order],
         b=np.concatenate([r.b for r in results])[order],
         loss=np.concatenate([r.loss for r in results], axis=1)[:, order],
-        loss_step=first.loss_step,
         feature_probability=p[order],
-        seed=seed[order],
-        importance=first.importance,
-        set_id=first.set_id,
+        seed=np.concatenate([r.seed for r in results])[order],
         snapshots=snapshots,
     )

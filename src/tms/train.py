@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
@@ -13,22 +11,8 @@ from tms.errors import TrainingDiverged
 from tms.features import FeatureSampler, FeatureStructure
 from tms.model import init_weights, loss_and_grads, sparse_loss_and_grads
 from tms.progress import Progress
+from tms.result import TrainResult
 from tms.seeds import data_seed, instance_seeds
-
-
-@dataclass
-class TrainResult:
-    """What a run produced; arrays are numpy, on the CPU."""
-
-    W: np.ndarray  # (I, m, n)
-    b: np.ndarray  # (I, n)
-    loss: np.ndarray  # (windows, I) mean loss per window of `log_every` steps
-    loss_step: np.ndarray  # (windows,) last step (1-based) of each window
-    feature_probability: np.ndarray  # (I,)
-    seed: np.ndarray  # (I,)
-    importance: np.ndarray  # (n,)
-    set_id: np.ndarray  # (n,)
-    snapshots: dict  # step -> W (I, m, n), for the steps asked for
 
 
 def instance_layout(cfg: RunConfig):
@@ -82,6 +66,13 @@ class AdamW:
         torch._foreach_div_(denom, bc2_sqrt)
         torch._foreach_add_(denom, self.eps)
         torch._foreach_addcdiv_(self.params, self.m, denom, -lr / bc1)
+
+
+def log_spaced_steps(steps: int, count: int) -> list:
+    """About ``count`` steps from 0 to ``steps`` for snapshots: 0, then log-spaced up to ``steps``."""
+    if steps < 1:
+        return [0]
+    return sorted({0, *np.unique(np.geomspace(1, steps, count - 1).round().astype(int)).tolist()})
 
 
 def _window(steps: int, log_every: int) -> int:
@@ -147,6 +138,7 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
         seed=seeds,
         importance=importance_np,
         set_id=structure.set_id,
+        set_kind=np.asarray(structure.set_kinds, dtype=str),
         snapshots=snapshots,
     )
 

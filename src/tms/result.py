@@ -1,0 +1,135 @@
+"""What a training run produced, and what a notebook does with it: save, load, select, rebuild.
+
+A ``TrainResult`` is plain numpy. Its npz form (``save``/``load``, the ``weights.npz`` of a run)
+is self-describing: the feature layout is stored as ``set_id`` and ``set_kind``, so the
+sampler and the model can be rebuilt from the file alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tms.artifacts import ArtifactError, load_arrays, write_npz_atomic
+
+WEIGHT_KEYS = ("W", "b", "loss", "loss_step", "feature_probability", "importance", "seed", "set_id", "set_kind")
+
+
+@dataclass
+class TrainResult:
+    """Trained weights of I models and how they were trained; arrays are numpy, on the CPU."""
+
+    W: np.ndarray  # (I, m, n)
+    b: np.ndarray  # (I, n)
+    loss: np.ndarray  # (windows, I) mean loss per window of `log_every` steps
+    loss_step: np.ndarray  # (windows,) last step (1-based) of each window
+    feature_probability: np.ndarray  # (I,) p = 1 - S of each model
+    seed: np.ndarray  # (I,) initialisation seed of each model (tms.seeds)
+    importance: np.ndarray  # (n,)
+    set_id: np.ndarray  # (n,) set of each feature, -1 for independent features
+    set_kind: np.ndarray  # (sets,) "correlated" or "anticorrelated", by set id
+    snapshots: dict = field(default_factory=dict)  # step -> W (I, m, n), for the steps asked for
+
+    @property
+    def n_instances(self) -> int:
+        return self.W.shape[0]
+
+    def __repr__(self) -> str:
+        I, m, n = self.W.shape
+        ps = ", ".join(f"{p:g}" for p in np.unique(self.feature_probability))
+        steps = int(self.loss_step[-1]) if len(self.loss_step) else 0
+        return f"TrainResult({I} models, m={m}, n={n}, 1-S in {{{ps}}}, {steps} steps)"
+
+    # --- npz form -------------------------------------------------------------------------
+
+    def arrays(self) -> dict:
+        """The npz content: WEIGHT_KEYS, plus ``snapshots`` (S, I, m, n) and ``snapshot_steps``."""
+        out = {k: np.asarray(getattr(self, k)) for k in WEIGHT_KEYS}
+        if self.snapshots:
+            steps = sorted(self.snapshots)
+            out["snapshots"] = np.stack([self.snapshots[s] for s in steps])
+            out["snapshot_steps"] = np.asarray(steps, dtype=np.int64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays, source="arrays") -> TrainResult:
+        """The inverse of ``arrays()``; ``source`` names where they came from in errors."""
+        missing = [k for k in WEIGHT_KEYS if k not in arrays]
+        if missing:
+            raise ArtifactError(f"{source}: not a run artifact; missing {', '.join(missing)}")
+        steps = arrays.get("snapshot_steps", np.zeros(0, dtype=np.int64))
+        snapshots = {int(s): np.asarray(arrays["snapshots"][k]) for k, s in enumerate(steps)}
+        return cls(**{k: np.asarray(arrays[k]) for k in WEIGHT_KEYS}, snapshots=snapshots)
+
+    def save(self, path) -> Path:
+        """Write the npz atomically (temp file + rename) and return its path."""
+        return write_npz_atomic(path, self.arrays())
+
+    @classmethod
+    def load(cls, path) -> TrainResult:
+        """Read a ``weights.npz`` (or any npz with WEIGHT_KEYS); a bad file raises ArtifactError."""
+        return cls.from_arrays(load_arrays(path), source=str(path))
+
+    # --- selecting and rebuilding ---------------------------------------------------------
+
+    def select(self, mask=None, *, feature_probability=None, seed=None) -> TrainResult:
+        """The models where ``mask`` (I,) is true and/or that match a feature probability or seed."""
+        keep = np.ones(self.n_instances, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        if keep.shape != (self.n_instances,):
+            raise ValueError(f"mask has shape {keep.shape}; expected ({self.n_instances},)")
+        if feature_probability is not None:
+            keep &= np.isclose(self.feature_probability, feature_probability, rtol=1e-12, atol=0)
+        if seed is not None:
+            keep &= np.isin(self.seed, np.atleast_1d(seed))
+        return dataclasses.replace(
+            self,
+            W=self.W[keep],
+            b=self.b[keep],
+            loss=self.loss[:, keep],
+            feature_probability=self.feature_probability[keep],
+            seed=self.seed[keep],
+            snapshots={s: w[keep] for s, w in self.snapshots.items()},
+        )
+
+    def feature_sets(self) -> list:
+        """The FeatureSets this run was trained on, rebuilt from ``set_id`` and ``set_kind``."""
+        return feature_sets(self.set_id, self.set_kind)
+
+    def to_model(self):
+        """A ``ToyModel`` holding these weights and this importance, for autograd experiments."""
+        from tms.model import ToyModel
+
+        return ToyModel.from_arrays(self.W, self.b, self.importance)
+
+    def sampler(self, seed: int = 0, device="cpu"):
+        """A ``FeatureSampler`` drawing this run's data (one instance per model)."""
+        import torch
+
+        from tms.features import FeatureSampler, FeatureStructure
+
+        structure = FeatureStructure.from_sets(self.feature_sets())
+        p = torch.as_tensor(self.feature_probability, dtype=torch.float64, device=device)
+        return FeatureSampler(structure, p, torch.Generator(device=device).manual_seed(seed))
+
+
+def feature_sets(set_id, set_kind) -> list:
+    """FeatureSets in feature order from a layout: runs of -1 are independent features."""
+    from tms.config import FeatureSet
+
+    set_id = np.asarray(set_id)
+    sets = []
+    f = 0
+    while f < len(set_id):
+        s = int(set_id[f])
+        end = f + 1
+        while end < len(set_id) and set_id[end] == s:
+            end += 1
+        if s < 0:
+            sets.append(FeatureSet("independent", end - f, 1))
+        else:
+            sets.append(FeatureSet(str(set_kind[s]), end - f, 1))
+        f = end
+    return sets

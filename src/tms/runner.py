@@ -1,0 +1,168 @@
+"""Run many training jobs: in this process, a local process pool, or through submitit.
+
+A ``Job`` is one ``RunConfig`` (plus snapshot steps) with a key saying what it is for. Jobs
+with a complete entry in the run cache are not retrained. The rest run longest first:
+
+- ``pool``: ``workers`` single-threaded processes (1 trains in this process). On 2 cores,
+  two single-threaded workers beat one process with two threads.
+- ``submitit_local`` / ``submitit_slurm``: one submitit job per training job, as a job array;
+  each writes its result into the run cache, which is where the results come back from. A
+  failed or lost job leaves no cache entry, so rerunning the same command trains only those.
+
+Results come back in job order whatever order they finished in, so artifacts built from them
+are byte-stable.
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from tms.cache import RunCache, cached_train, run_key
+from tms.config import RunConfig, feature_probabilities
+from tms.errors import TrainingDiverged
+from tms.features import FeatureStructure
+from tms.figure_config import RunnerConfig
+from tms.sweeps import expected_nonzero
+from tms.train import train
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run and what it is for: key = (figure, part, group)."""
+
+    key: tuple
+    config: RunConfig
+    snapshot_steps: tuple = ()
+
+    @property
+    def label(self) -> str:
+        figure, part, group = self.key
+        return figure if part == "model" and group == 0 else f"{figure} {part} #{group}"
+
+
+class RunnerError(RuntimeError):
+    """Some jobs failed; the message lists them. Completed jobs are in the cache."""
+
+
+def cost(cfg: RunConfig) -> float:
+    """Rough work estimate: models x expected non-zero samples of the densest value x n."""
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    values = feature_probabilities(cfg.data)
+    rows = max(expected_nonzero(max(values), structure.n_units, cfg.train.batch), 1)
+    return cfg.n_instances * len(values) * rows * structure.n * max(cfg.train.steps, 1)
+
+
+def _quiet(cfg: RunConfig) -> RunConfig:
+    cfg = copy.deepcopy(cfg)
+    cfg.train.progress = False
+    return cfg
+
+
+def _train_in_worker(cfg: RunConfig, snapshots):
+    return train(_quiet(cfg), snapshot_steps=snapshots)
+
+
+def _train_into_cache(cfg: RunConfig, snapshots, cache_dir: str) -> str:
+    """A submitit job: train (or find) the run and leave it in the cache; returns its key."""
+    cached_train(_quiet(cfg), RunCache(cache_dir), snapshot_steps=snapshots)
+    return run_key(cfg, snapshots)
+
+
+def run_jobs(jobs: list, runner: RunnerConfig, cache: RunCache | None = None, log: Callable = print) -> dict:
+    """{job key: TrainResult} for every job, training only what the cache lacks."""
+    results, keys = {}, {}
+    for job in jobs:
+        if cache is not None:
+            keys[job.key] = run_key(job.config, job.snapshot_steps)
+            hit = cache.get(keys[job.key])
+            if hit is not None:
+                results[job.key] = hit
+    if results:
+        log(f"reused {len(results)} of {len(jobs)} training jobs from {cache.root}")
+    todo = sorted((j for j in jobs if j.key not in results), key=lambda j: -cost(j.config))
+    if todo and runner.kind == "pool":
+        _run_pool(todo, runner.workers, cache, keys, results, log)
+    elif todo:
+        _run_submitit(todo, runner, cache, keys, results, log)
+    return {job.key: results[job.key] for job in jobs}
+
+
+def _run_pool(todo, workers: int, cache, keys, results, log) -> None:
+    start = time.perf_counter()
+
+    def finished(job, result, done):
+        results[job.key] = result
+        if cache is not None:
+            cache.put(keys[job.key], result)
+        log(f"[{done}/{len(todo)}] trained {job.label} ({time.perf_counter() - start:.0f}s)")
+
+    if workers <= 1 or len(todo) <= 1:
+        for done, job in enumerate(todo, 1):
+            finished(job, train(job.config, snapshot_steps=job.snapshot_steps, label=job.label), done)
+        return
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        futures = {pool.submit(_train_in_worker, job.config, job.snapshot_steps): job for job in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            finished(futures[future], future.result(), done)
+
+
+def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, log) -> None:
+    import submitit
+
+    folder = Path(cache.root) / "submitit" / "%j"
+    cluster = "local" if runner.kind == "submitit_local" else "slurm"
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    params = {
+        "timeout_min": runner.timeout_min,
+        "cpus_per_task": runner.cpus_per_task,
+        "mem_gb": runner.mem_gb,
+        "name": "tms-figures",
+    }
+    if cluster == "slurm":
+        params.update(slurm_array_parallelism=runner.array_parallelism)
+        if runner.partition:
+            params["slurm_partition"] = runner.partition
+        if runner.gpus_per_task:
+            params["gpus_per_node"] = runner.gpus_per_task
+    executor.update_parameters(**params)
+    log(f"submitting {len(todo)} training jobs to submitit ({cluster}); logs in {folder.parent}")
+    submitted = executor.map_array(
+        _train_into_cache,
+        [j.config for j in todo],
+        [j.snapshot_steps for j in todo],
+        [str(cache.root)] * len(todo),
+    )
+    failed = []
+    for done, (job, handle) in enumerate(zip(todo, submitted, strict=True), 1):
+        try:
+            handle.result()
+        except Exception as e:  # submitit re-raises the job's error, or reports a lost job
+            failed.append(f"{job.label}: {_last_line(e)}")
+            continue
+        hit = cache.get(keys[job.key])
+        if hit is None:
+            failed.append(f"{job.label}: finished but left no complete cache entry")
+            continue
+        results[job.key] = hit
+        log(f"[{done}/{len(todo)}] trained {job.label} (submitit job {handle.job_id})")
+    if failed:
+        raise RunnerError(
+            f"{len(failed)} of {len(todo)} training jobs failed ({'; '.join(failed)}); "
+            "the others are cached, so rerunning the same command retrains only these"
+        )
+
+
+def _last_line(e: BaseException) -> str:
+    if isinstance(e, TrainingDiverged):
+        return str(e)
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(e).__name__
