@@ -126,10 +126,10 @@ def project_trainer(sets, m: int, p: float, instances: int, steps: int, seed: in
     train(cfg)
 
 
-def sampler_path(sets) -> str:
+def sampler_path(sets, p: float) -> str:
     from tms.features import sparse_path
 
-    return sparse_path(_structure(sets))
+    return sparse_path(_structure(sets), p)
 
 
 def peak_rss_mb() -> float:
@@ -139,7 +139,7 @@ def peak_rss_mb() -> float:
 def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
     """Run in a child process: time the trainer and the reference loops, report medians and peak RSS."""
     sets, m, p = SETUPS[setup]
-    result = {"setup": setup, "instances": instances, "steps": steps, "path": sampler_path(sets)}
+    result = {"setup": setup, "instances": instances, "steps": steps, "path": sampler_path(sets, p)}
     loops = [("trainer", project_trainer), ("plain", plain_loop)]
     if setup == ARENA:
         loops.append(("arena", arena_style_loop))

@@ -1,4 +1,4 @@
-"""Shared helpers: running entry points as a user would, in a subprocess."""
+"""Shared helpers: running entry points as a user would, and checking their error contract."""
 
 from __future__ import annotations
 
@@ -13,14 +13,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_module(module: str, *args: str, cwd=None, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_module(module: str, *args: str, cwd=None, timeout: int = 300, env=None) -> subprocess.CompletedProcess:
     """Run ``python -m module args`` as a user would, from a fresh working directory by default,
     so relative outputs (outputs/, multirun/, the run cache) never land in the repository."""
     cwd = cwd or tempfile.mkdtemp(prefix="tms-cli-")
-    env = {**os.environ, "CI": "true", "HYDRA_FULL_ERROR": "", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "CI": "true", "HYDRA_FULL_ERROR": "", "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, field: str, code: int = 2) -> str:
+    """The error contract: exit code, exactly one stderr line `error: <field>: ...`, no traceback."""
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    return lines[0]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tms.cache import RunCache, cached_train, run_key
 
 def small() -> RunConfig:
     return RunConfig(
-        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=0.9),
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.1),
         train=TrainConfig(steps=40, batch=128, progress=False),
         n_instances=2,
     )
@@ -46,7 +46,7 @@ def test_cosmetic_fields_keep_the_key():
     [
         lambda c: setattr(c.train, "lr", 2e-3),
         lambda c: setattr(c, "seed", 1),
-        lambda c: setattr(c.data, "sparsity", 0.95),
+        lambda c: setattr(c.data, "feature_probability", 0.05),
         lambda c: setattr(c.train, "steps", 41),
         lambda c: setattr(c.model, "m", 3),
         lambda c: setattr(c.train, "sampler", "dense"),
@@ -64,6 +64,43 @@ def test_key_depends_on_snapshots_and_package_version(monkeypatch):
     assert run_key(small(), snapshot_steps=[5]) != key
     monkeypatch.setattr(cache, "package_version", lambda: "999")
     assert run_key(small()) != key
+
+
+def test_editing_the_trainer_changes_the_key(tmp_path):
+    """A copy of the package whose trainer was edited computes a different run key (so it
+    retrains), while an unedited copy computes the same key as this one."""
+    import shutil
+
+    package = Path(cache.__file__).resolve().parent
+    keys = {}
+    for name, edit in (("same", False), ("edited", True)):
+        root = tmp_path / name
+        shutil.copytree(package, root / "tms", ignore=shutil.ignore_patterns("__pycache__"))
+        if edit:
+            train_py = root / "tms" / "train.py"
+            train_py.write_text(train_py.read_text() + "\n# an edit that changes nothing but the source\n")
+        code = (
+            "from tms import DataConfig, FeatureSet, RunConfig, TrainConfig\n"
+            "from tms.cache import run_key\n"
+            "print(run_key(RunConfig(data=DataConfig(sets=[FeatureSet('correlated', 2, 2)], feature_probability=0.1),"
+            " train=TrainConfig(steps=40, batch=128, progress=False), n_instances=2)))"
+        )
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        keys[name] = proc.stdout.strip()
+    assert keys["same"] == run_key(small())
+    assert keys["edited"] != keys["same"]
+
+
+@pytest.mark.parametrize("marker", ["[]", "null", "42", '"text"', '{"sha256": 5}', "{}", "{broken"])
+def test_every_damaged_marker_means_retrain(tmp_path, marker):
+    store = RunCache(tmp_path)
+    cached_train(small(), store)
+    (tmp_path / run_key(small()) / "complete.json").write_text(marker)
+    assert store.get(run_key(small())) is None
+    assert cached_train(small(), store)[1] is False
+    assert store.get(run_key(small())) is not None
 
 
 def test_entry_without_completion_marker_is_not_reused(tmp_path):
@@ -124,7 +161,7 @@ def test_figures_rerender_from_cache_without_training(tmp_path):
         "train.steps=20",
         "n_instances=2",
         "figures=[correlated_pairs,collapse_transition]",
-        "collapse_transition.n_seeds=1",
+        "collapse_transition.n_instances=1",
         f"cache_dir={tmp_path / 'cache'}",
     ]
     first = run_module("experiments.correlated", f"out_dir={tmp_path / 'a'}", *args, cwd=ROOT)
@@ -132,4 +169,5 @@ def test_figures_rerender_from_cache_without_training(tmp_path):
     second = run_module("experiments.correlated", f"out_dir={tmp_path / 'b'}", "n_shown=1", *args, cwd=ROOT)
     assert second.returncode == 0, second.stderr
     assert "reused" in second.stdout and "trained" not in second.stdout.replace("reused", "")
-    assert (tmp_path / "a" / "summary.md").read_text() == (tmp_path / "b" / "summary.md").read_text()
+    for name in ("summary.md", "summary.json", "correlated_pairs.npz", "collapse_transition.npz", "collapse_transition.svg"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

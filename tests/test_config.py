@@ -9,11 +9,33 @@ from tms.errors import ConfigError
 from tms.hydra_config import CONFIG_DIR, load_config
 
 DATA_PRESETS = sorted(p.stem for p in (CONFIG_DIR / "data").glob("*.yaml"))
+SETUPS = sorted(p.stem for p in (CONFIG_DIR / "setup").glob("*.yaml"))
 TOP_LEVEL = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
 def test_presets_exist():
-    assert "correlated_pairs" in DATA_PRESETS and "train" in TOP_LEVEL
+    assert "correlated_pairs" in DATA_PRESETS and "train" in TOP_LEVEL and "local_orthogonal_basis" in SETUPS
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_every_setup_pairs_its_data_with_its_model(setup):
+    cfg = load_config("train", [f"setup={setup}"])
+    assert cfg.data == load_config("train", [f"data={setup}"]).data
+    assert cfg.model.m >= 2
+
+
+def test_local_orthogonal_basis_setup_is_the_papers_n20_m10_model():
+    cfg = load_config("train", ["setup=local_orthogonal_basis"])
+    assert sum(s.size * s.count for s in cfg.data.sets) == 20 and cfg.model.m == 10
+
+
+def test_yaml_does_not_restate_dataclass_defaults():
+    """A changed default in code must not be overridden by a stale copy in YAML."""
+    import yaml
+
+    for name in ("train", "correlated"):
+        text = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+        assert set(text) == {"defaults"}, f"configs/{name}.yaml states values besides its defaults list"
 
 
 @pytest.mark.parametrize("preset", DATA_PRESETS)
@@ -26,6 +48,7 @@ def test_every_data_preset_composes_and_validates(preset):
 
 def test_train_config_composes_into_its_dataclass():
     cfg = load_config("train")
+    assert cfg.n_instances == RunConfig().n_instances and cfg.seed == 0
     assert isinstance(cfg.train, TrainConfig) and isinstance(cfg.model, ModelConfig)
     assert cfg.train.steps == 10_000 and cfg.train.batch == 1024 and cfg.train.lr == 1e-3
     assert cfg.train.weight_decay == 0.01 and cfg.train.schedule == "constant"
@@ -33,15 +56,20 @@ def test_train_config_composes_into_its_dataclass():
 
 def test_overrides_reach_the_dataclass():
     cfg = load_config("train", ["data=local_orthogonal_basis", "model.m=10", "train.steps=7", "seed=3"])
+    assert cfg.data.feature_probability == 0.03
     assert cfg.model.m == 10 and cfg.train.steps == 7 and cfg.seed == 3
     assert sum(s.size * s.count for s in cfg.data.sets) == 20
 
 
 BAD_OVERRIDES = [
-    (["data.sparsity=1.0"], "data.sparsity", "[0, 1)"),
-    (["data.sparsity=-0.1"], "data.sparsity", "[0, 1)"),
-    (["data.sparsities=[0.5,1.5]"], "data.sparsities", "[0, 1)"),
+    (["data.feature_probability=0"], "data.feature_probability", "(0, 1]"),
+    (["data.feature_probability=1.5"], "data.feature_probability", "(0, 1]"),
+    (["data.feature_probabilities=[0.5,1.5]"], "data.feature_probabilities", "(0, 1]"),
+    (["data.feature_probabilities=[0.1,0.1]"], "data.feature_probabilities", "distinct"),
+    (["data.sparsity=0.9"], "data.sparsity", "feature_probability = 1 - S"),
     (["data.sets.0.size=0"], "data.sets[0].size", ">= 1"),
+    (["data.sets.0.size=1"], "data.sets[0].size", "one is just independent"),
+    (["data=anticorrelated_pairs", "data.sets.0.size=1"], "data.sets[0].size", "one is just independent"),
     (["data.sets.0.count=0"], "data.sets[0].count", ">= 1"),
     (["data.sets.0.kind=weird"], "data.sets[0].kind", "independent, correlated, anticorrelated"),
     (["model.m=0"], "model.m", ">= 1"),
@@ -52,26 +80,75 @@ BAD_OVERRIDES = [
     (["model.importance=[1.0,0.5]"], "model.importance", "length n = 4"),
     (["train.schedule=step"], "train.schedule", "constant, linear, cosine"),
     (["train.sampler=fast"], "train.sampler", "sparse, dense"),
+    (["train.device=cudafoo"], "train.device", "allowed: cpu, cuda, cuda:N"),
+    (["train.device=tpu"], "train.device", "allowed: cpu, cuda, cuda:N"),
     (["no_such_key=1"], "no_such_key", "unknown config key"),
     (["train.no_such_key=1"], "train.no_such_key", "unknown config key"),
+    (["+train.learning_rate=0.5"], "train.learning_rate", "unknown config key"),
+    (["+data.foo=1"], "data.foo", "unknown config key"),
     (["train.lr=abc"], "train.lr", "could not be converted"),
     (["data=no_such_preset"], "data", "available: anticorrelated_pairs"),
+    (["setup=no_such_setup"], "setup", "available: anticorrelated_pairs"),
+    (["seed=-1"], "seed", "[0, 9223372036854775807]"),
+    (["seed=9223372036854775808"], "seed", "[0, 9223372036854775807]"),
+    (["n_instances=1000000000"], "n_instances", "GiB"),
+    (["threads=-1"], "threads", ">= 0"),
 ]
 
 
 @pytest.mark.parametrize(("overrides", "field", "allowed"), BAD_OVERRIDES)
 def test_bad_input_is_rejected_naming_the_field(overrides, field, allowed):
     with pytest.raises(ConfigError) as info:
-        validate(load_config("train", overrides))
+        load_config("train", overrides)
     assert info.value.field == field
     assert allowed in str(info.value)
     assert "\n" not in str(info.value)
 
 
 def test_dataclasses_validate_without_hydra():
-    bad = RunConfig(data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], sparsity=1.2))
-    with pytest.raises(ConfigError, match="data.sparsity"):
+    bad = RunConfig(data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=1.2))
+    with pytest.raises(ConfigError, match="data.feature_probability"):
         validate(bad)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_is_refused_where_there_is_none():
+    with pytest.raises(ConfigError, match="CUDA is not available on this machine"):
+        validate(RunConfig(train=TrainConfig(device="cuda")))
+
+
+PYTHON_API_BAD = [
+    (lambda: RunConfig(train=TrainConfig(device=None)), "train.device", "allowed: cpu, cuda"),
+    (lambda: RunConfig(train=TrainConfig(lr="1e-3")), "train.lr", "must be a number"),
+    (lambda: RunConfig(data=DataConfig(sets=[{"kind": "weird", "size": 2, "count": 1}])), "data.sets[0].kind", "allowed"),
+    (lambda: RunConfig(data=DataConfig(sets=[("correlated", 2, 2)])), "data.sets[0]", "FeatureSet"),
+    (lambda: RunConfig(seed=2**63), "seed", "[0, 9223372036854775807]"),
+    (lambda: RunConfig(n_instances=2.5), "n_instances", "integer"),
+]
+
+
+@pytest.mark.parametrize(("make", "field", "text"), PYTHON_API_BAD)
+def test_python_api_refuses_bad_values_with_config_error(make, field, text):
+    with pytest.raises(ConfigError) as info:
+        validate(make())
+    assert info.value.field == field and text in str(info.value)
+
+
+def test_feature_sets_given_as_dicts_and_numpy_integers_are_accepted():
+    import numpy as np
+
+    cfg = RunConfig(
+        data=DataConfig(sets=[{"kind": "correlated", "size": np.int64(2), "count": 2}]),
+        n_instances=np.int64(2),
+        seed=np.int32(3),
+    )
+    assert validate(cfg) is cfg and cfg.data.sets[0] == FeatureSet("correlated", 2, 2)
+
+
+def test_load_config_validates_like_the_command_line():
+    with pytest.raises(ConfigError, match="data.feature_probability"):
+        load_config("train", ["data.feature_probability=1.5"])
+    assert load_config("train", ["data.feature_probability=1.5"], check=False).data.feature_probability == 1.5
 
 
 def test_config_dir_is_the_repository_configs_folder():

@@ -3,11 +3,19 @@
 Plain PyTorch + dataclasses; Hydra is only needed by the command-line entry points.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
 from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
 from tms.errors import ConfigError, TrainingDiverged
 from tms.features import FeatureSampler, FeatureStructure
 from tms.model import ToyModel, loss_per_instance, reconstruct
 from tms.train import TrainResult, train
+
+try:
+    __version__ = _distribution_version("tms")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "unknown"
 
 __all__ = [
     "ConfigError",
@@ -25,4 +33,5 @@ __all__ = [
     "reconstruct",
     "train",
     "validate",
+    "__version__",
 ]

@@ -1,0 +1,123 @@
+"""Every bad input is refused up front: one line `error: <field>: ...`, exit 2, nothing written.
+
+Table-driven over both commands. Each case runs the command as a user would, in a fresh
+working directory, with out_dir pointing at a folder that must not come into existence.
+"""
+
+import os
+
+import pytest
+import torch
+
+from tests.conftest import assert_one_line_error, run_module
+
+TRAIN = [
+    (["data.feature_probability=1.5"], "data.feature_probability"),
+    (["data.sparsity=0.9"], "data.sparsity"),
+    (["no_such_key=1"], "no_such_key"),
+    (["-m", "data.feature_probability=0.1,1.2"], "data.feature_probability"),
+    (["+train.learning_rate=0.5"], "train.learning_rate"),
+    (["+data.foo=1"], "data.foo"),
+    # A bad combination in a sweep: the 4th job (three sets, n = 6, importance of length 4).
+    (["-m", "data=correlated_pairs,correlated_three_sets", "model.importance=null,[1,1,1,1]"], "model.importance"),
+    (["seed=9223372036854775808"], "seed"),
+    (["seed=-1"], "seed"),
+    (["data.sets.0.size=1"], "data.sets[0].size"),
+    (["data=anticorrelated_pairs", "data.sets.0.size=1"], "data.sets[0].size"),
+    (["train.device=cudafoo"], "train.device"),
+    (["n_instances=1000000000"], "n_instances"),
+    (["threads=-2"], "threads"),
+    (["train.lr=abc"], "train.lr"),
+]
+if not torch.cuda.is_available():
+    TRAIN.append((["train.device=cuda"], "train.device"))
+
+FIGURES = [
+    (["figures=[]"], "figures"),
+    (["figures=[correlated_pairs,no_such_figure]"], "figures"),
+    (["figures=[correlated_pairs,correlated_pairs]"], "figures"),
+    (["setups.correlated_pairs.model.m=3"], "setups.correlated_pairs.model.m"),
+    (["setups.anticorrelated_pairs.data.feature_probability=0"], "setups.anticorrelated_pairs.data.feature_probability"),
+    (["sparsity_sweep.feature_probabilities=[]"], "sparsity_sweep.feature_probabilities"),
+    (["collapse_transition.feature_probabilities=[0.1,2]"], "collapse_transition.feature_probabilities"),
+    (["learning_dynamics.n_snapshots=1"], "learning_dynamics.n_snapshots"),
+    (["local_basis_scaling.m=[1]"], "local_basis_scaling.m"),
+    (["runner=submitit_local", "cache=false"], "cache"),
+    (["runner.kind=weird"], "runner.kind"),
+    (["runner=weird"], "runner"),
+    (["+no_such=1"], "no_such"),
+    (["-m", "figures=[correlated_pairs],[nope]"], "figures"),
+    (["n_instances=0"], "n_instances"),
+    (["train.steps=-5"], "train.steps"),
+]
+
+
+@pytest.mark.parametrize(("args", "field"), TRAIN, ids=[" ".join(a) for a, _ in TRAIN])
+def test_train_refuses_bad_input_before_writing(tmp_path, args, field):
+    out = tmp_path / "out"
+    proc = run_module("experiments.train", *args, f"out_dir={out}", cwd=tmp_path)
+    assert_one_line_error(proc, field)
+    assert not out.exists() and not (tmp_path / ".cache").exists()
+
+
+@pytest.mark.parametrize(("args", "field"), FIGURES, ids=[" ".join(a) for a, _ in FIGURES])
+def test_figures_command_refuses_bad_input_before_writing(tmp_path, args, field):
+    out = tmp_path / "out"
+    proc = run_module("experiments.correlated", *args, f"out_dir={out}", cwd=tmp_path)
+    assert_one_line_error(proc, field)
+    assert not out.exists() and not (tmp_path / ".cache").exists()
+
+
+def test_empty_figure_list_never_touches_the_default_figures_folder(tmp_path):
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "summary.json").write_text("committed")
+    proc = run_module("experiments.correlated", "figures=[]", cwd=tmp_path)
+    assert_one_line_error(proc, "figures")
+    assert (figures / "summary.json").read_text() == "committed" and len(list(figures.iterdir())) == 1
+
+
+@pytest.mark.parametrize("module", ["experiments.train", "experiments.correlated"])
+def test_out_dir_that_is_a_file_is_refused(tmp_path, module):
+    target = tmp_path / "a_file"
+    target.write_text("")
+    proc = run_module(module, f"out_dir={target}", "train.steps=1", cwd=tmp_path)
+    assert "is not a writable folder" in assert_one_line_error(proc, "out_dir")
+
+
+def test_cache_dir_that_is_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "cache").write_text("")
+    proc = run_module("experiments.train", "cache_dir=cache", f"out_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert_one_line_error(proc, "cache_dir")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_out_dir_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        for out in (locked, locked / "sub"):
+            proc = run_module("experiments.train", f"out_dir={out}", cwd=tmp_path)
+            assert "is not a writable folder" in assert_one_line_error(proc, "out_dir")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unwritable_cache_warns_and_keeps_the_run(tmp_path):
+    """A cache that cannot be written must not cost the run: the artifacts are still written."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "placeholder").write_text("")
+    # A run key folder that is a file makes storing this run fail.
+    from tms.cache import run_key
+    from tms.hydra_config import load_config
+
+    key = run_key(load_config("train", ["train.steps=5", "n_instances=1"]))
+    (cache / key).write_text("not a folder")
+    proc = run_module("experiments.train", "train.steps=5", "n_instances=1", "cache_dir=cache",
+                      f"out_dir={tmp_path / 'out'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: cache_dir: could not store a run" in proc.stderr
+    assert (tmp_path / "out" / "metrics.json").exists()
