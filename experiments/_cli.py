@@ -68,6 +68,7 @@ def _options(args) -> list:
 def job_combinations(options) -> list:
     """The override lists to validate: the full product of the interacting keys' values, and
     each value of every other key once (with the rest at their first value)."""
+
     def interacts(vals):
         key = vals[0].split("=", 1)[0].lstrip("+~")
         return key.split(".")[0].split("@")[0] in INTERACTING

@@ -15,7 +15,14 @@ import time
 import hydra
 from omegaconf import DictConfig
 
-from experiments._cli import CONFIGS, check_overrides, configure_threads, hydra_output_dir, one_line_errors, resolved_yaml
+from experiments._cli import (
+    CONFIGS,
+    check_overrides,
+    configure_threads,
+    hydra_output_dir,
+    one_line_errors,
+    resolved_yaml,
+)
 from tms.artifacts import write_json_atomic, write_text_atomic
 from tms.cache import RunCache, cached_train, run_key
 from tms.hydra_config import check_app, to_dataclass

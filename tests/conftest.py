@@ -17,7 +17,14 @@ def run_module(module: str, *args: str, cwd=None, timeout: int = 300, env=None) 
     """Run ``python -m module args`` as a user would, from a fresh working directory by default,
     so relative outputs (outputs/, multirun/, the run cache) never land in the repository."""
     cwd = cwd or tempfile.mkdtemp(prefix="tms-cli-")
-    env = {**os.environ, "CI": "true", "HYDRA_FULL_ERROR": "", "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", **(env or {})}
+    env = {
+        **os.environ,
+        "CI": "true",
+        "HYDRA_FULL_ERROR": "",
+        "PYTHONPATH": str(ROOT),
+        "MPLBACKEND": "Agg",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )

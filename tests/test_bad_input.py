@@ -37,7 +37,10 @@ FIGURES = [
     (["figures=[correlated_pairs,no_such_figure]"], "figures"),
     (["figures=[correlated_pairs,correlated_pairs]"], "figures"),
     (["setups.correlated_pairs.model.m=3"], "setups.correlated_pairs.model.m"),
-    (["setups.anticorrelated_pairs.data.feature_probability=0"], "setups.anticorrelated_pairs.data.feature_probability"),
+    (
+        ["setups.anticorrelated_pairs.data.feature_probability=0"],
+        "setups.anticorrelated_pairs.data.feature_probability",
+    ),
     (["sparsity_sweep.feature_probabilities=[]"], "sparsity_sweep.feature_probabilities"),
     (["collapse_transition.feature_probabilities=[0.1,2]"], "collapse_transition.feature_probabilities"),
     (["learning_dynamics.n_snapshots=1"], "learning_dynamics.n_snapshots"),
@@ -116,8 +119,14 @@ def test_unwritable_cache_warns_and_keeps_the_run(tmp_path):
 
     key = run_key(load_config("train", ["train.steps=5", "n_instances=1"]))
     (cache / key).write_text("not a folder")
-    proc = run_module("experiments.train", "train.steps=5", "n_instances=1", "cache_dir=cache",
-                      f"out_dir={tmp_path / 'out'}", cwd=tmp_path)
+    proc = run_module(
+        "experiments.train",
+        "train.steps=5",
+        "n_instances=1",
+        "cache_dir=cache",
+        f"out_dir={tmp_path / 'out'}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "warning: cache_dir: could not store a run" in proc.stderr
     assert (tmp_path / "out" / "metrics.json").exists()

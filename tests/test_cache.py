@@ -169,5 +169,11 @@ def test_figures_rerender_from_cache_without_training(tmp_path):
     second = run_module("experiments.correlated", f"out_dir={tmp_path / 'b'}", "n_shown=1", *args, cwd=ROOT)
     assert second.returncode == 0, second.stderr
     assert "reused" in second.stdout and "trained" not in second.stdout.replace("reused", "")
-    for name in ("summary.md", "summary.json", "correlated_pairs.npz", "collapse_transition.npz", "collapse_transition.svg"):
+    for name in (
+        "summary.md",
+        "summary.json",
+        "correlated_pairs.npz",
+        "collapse_transition.npz",
+        "collapse_transition.svg",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

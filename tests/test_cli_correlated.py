@@ -110,4 +110,6 @@ def test_multirun_sweeps_a_figure_setting_into_one_folder_per_job(tmp_path):
     assert proc.returncode == 0, proc.stderr
     p = {job: json.loads((tmp_path / job / "summary.json").read_text()) for job in ("0", "1")}
     assert [p[j]["figures"]["anticorrelated_pairs"]["setup"]["feature_probability"] for j in "01"] == [0.3, 0.5]
-    assert (tmp_path / "0" / "anticorrelated_pairs.png").exists() and (tmp_path / "1" / "anticorrelated_pairs.png").exists()
+    assert (tmp_path / "0" / "anticorrelated_pairs.png").exists() and (
+        tmp_path / "1" / "anticorrelated_pairs.png"
+    ).exists()

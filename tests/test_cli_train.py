@@ -14,7 +14,9 @@ from tms import TrainResult
 
 def test_train_writes_weights_config_and_metrics(tmp_path):
     out = tmp_path / "run"
-    proc = run_module("experiments.train", "data=mixed", "model.m=3", "train.steps=40", "n_instances=3", f"out_dir={out}")
+    proc = run_module(
+        "experiments.train", "data=mixed", "model.m=3", "train.steps=40", "n_instances=3", f"out_dir={out}"
+    )
     assert proc.returncode == 0, proc.stderr
     with np.load(out / "weights.npz") as f:
         assert f["W"].shape == (3, 3, 6) and f["b"].shape == (3, 6)

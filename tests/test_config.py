@@ -120,7 +120,11 @@ def test_cuda_is_refused_where_there_is_none():
 PYTHON_API_BAD = [
     (lambda: RunConfig(train=TrainConfig(device=None)), "train.device", "allowed: cpu, cuda"),
     (lambda: RunConfig(train=TrainConfig(lr="1e-3")), "train.lr", "must be a number"),
-    (lambda: RunConfig(data=DataConfig(sets=[{"kind": "weird", "size": 2, "count": 1}])), "data.sets[0].kind", "allowed"),
+    (
+        lambda: RunConfig(data=DataConfig(sets=[{"kind": "weird", "size": 2, "count": 1}])),
+        "data.sets[0].kind",
+        "allowed",
+    ),
     (lambda: RunConfig(data=DataConfig(sets=[("correlated", 2, 2)])), "data.sets[0]", "FeatureSet"),
     (lambda: RunConfig(seed=2**63), "seed", "[0, 9223372036854775807]"),
     (lambda: RunConfig(n_instances=2.5), "n_instances", "integer"),

@@ -165,7 +165,7 @@ def test_generator_seed_fixes_the_batch(path):
 def test_large_structures_use_geometric_skipping_with_the_same_statistics():
     """20 independent features have 2^20 patterns: geometric skipping is chosen automatically."""
     structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
-    assert structure.patterns() is None and features.sparse_path(structure) == "geometric"
+    assert structure.patterns() is None and features.sparse_path(structure, 0.05) == "geometric"
     x = draw([FeatureSet("independent", 20, 1)], p=0.05, sampler_kind="sparse", n=100_000, path="geometric") > 0
     for rate in x.mean(0):
         assert_rate(rate, 0.05, 100_000)
@@ -236,3 +236,13 @@ def test_reused_batches_equal_fresh_ones():
     for batch in (300, 50, 700):  # shrinking and growing K
         fresh, reused = a.sample_sparse(batch), b.sample_sparse(batch, reuse=True)
         assert torch.equal(fresh.x, reused.x)
+
+
+def test_samples_dense_enough_are_drawn_the_plain_way():
+    """Above DENSE_ABOVE expected active units per sample, sample_sparse draws a full dense batch."""
+    structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
+    assert features.sparse_path(structure, 0.5) == "dense"
+    s = FeatureSampler(structure, torch.tensor([0.5], dtype=torch.float64), torch.Generator().manual_seed(0))
+    batch = s.sample_sparse(256)
+    assert s.path == "dense" and batch.n_implicit_zero == 0 and batch.x.shape == (1, 256, 20) and batch.index is None
+    assert_rate(float((batch.x > 0).float().mean()), 0.5, 256 * 20)

@@ -82,7 +82,9 @@ def test_claims_on_ideal_solutions():
     assert CLAIMS["correlated_pairs"].holds(opposite, PAIRS).tolist() == [False]
     assert CLAIMS["anticorrelated_pairs"].holds(opposite, PAIRS).tolist() == [True]
     assert CLAIMS["anticorrelated_pairs"].holds(ortho, PAIRS).tolist() == [False]
-    row = summarize_claim("correlated_pairs", np.concatenate([ortho, opposite]), PAIRS, control_W=np.concatenate([opposite, opposite]))
+    row = summarize_claim(
+        "correlated_pairs", np.concatenate([ortho, opposite]), PAIRS, control_W=np.concatenate([opposite, opposite])
+    )
     assert row["fraction"] == 0.5 and row["control_fraction"] == 0.0
     assert row["n_instances"] == 2 and row["only_model"] == 1 and row["only_control"] == 0
     assert row["fraction_ci95"][0] < 0.5 < row["fraction_ci95"][1]

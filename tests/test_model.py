@@ -1,11 +1,10 @@
 """The toy model: shapes, initialisation, and hand-derived gradients."""
 
 import math
+from unittest import mock
 
 import pytest
 import torch
-
-from unittest import mock
 
 from tms import features, model
 from tms.config import FeatureSet

@@ -51,11 +51,6 @@ def test_wilson_interval_is_symmetric_under_swapping_successes_and_failures():
     assert lo == pytest.approx(1 - hi2, abs=1e-12) and hi == pytest.approx(1 - lo2, abs=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wilson computes centre -/+ half in floating point: e.g. wilson(0, 7)[0] = 5.6e-17 and "
-    "wilson(10, 10)[1] = 1 - 1.1e-16, so the interval of 10/10 excludes its own estimate 1.0",
-)
 @pytest.mark.parametrize("n", [3, 7, 10])
 def test_wilson_interval_is_exactly_zero_or_one_at_the_ends(n):
     """Mathematically the Wilson bound is 0 for k = 0 and 1 for k = n."""
@@ -223,11 +218,6 @@ def test_mcnemar_p_is_symmetric_in_its_arguments(a, b):
 # --- paired_difference_ci -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stats.paired_difference_ci omits Newcombe's continuity adjustment of phi "
-    "(C = B - n/2 if B > n/2, 0 if 0 <= B <= n/2, B if B < 0), so it differs from method 10",
-)
 def test_paired_difference_ci_matches_newcombes_method_10_published_example():
     """Cavo et al. (2012) table [[59, 6], [16, 80]]: the Newcombe square-and-add (method 10)
     interval is -0.1186 to -0.0046 (Fagerland, Lydersen & Laake 2017, ch. 8)."""

@@ -6,11 +6,14 @@ Plain PyTorch + dataclasses; Hydra is only needed by the command-line entry poin
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 
+from tms.artifacts import ArtifactError
 from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
+from tms.controls import control_config
 from tms.errors import ConfigError, TrainingDiverged
 from tms.features import FeatureSampler, FeatureStructure
 from tms.model import ToyModel, loss_per_instance, reconstruct
-from tms.train import TrainResult, train
+from tms.result import TrainResult
+from tms.train import train
 
 try:
     __version__ = _distribution_version("tms")
@@ -18,6 +21,7 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
     __version__ = "unknown"
 
 __all__ = [
+    "ArtifactError",
     "ConfigError",
     "DataConfig",
     "FeatureSampler",
@@ -29,6 +33,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "control_config",
     "loss_per_instance",
     "reconstruct",
     "train",

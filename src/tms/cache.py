@@ -27,7 +27,7 @@ from tms.train import train
 
 COSMETIC_TRAIN_FIELDS = ("progress", "max_memory_gb")
 # Library files whose content decides what a run computes.
-TRAINING_SOURCES = ("config.py", "features.py", "model.py", "train.py", "seeds.py", "result.py")
+TRAINING_SOURCES = ("config.py", "features.py", "model.py", "train.py", "seeds.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,8 +91,9 @@ class RunCache:
             result.save(npz)
             write_json_atomic(marker, {"sha256": _sha256(npz), "version": package_version()})
         except OSError as e:
-            warnings.warn(f"cache_dir: could not store a run in {self.root} ({e}); continuing without caching it",
-                          stacklevel=2)
+            warnings.warn(
+                f"cache_dir: could not store a run in {self.root} ({e}); continuing without caching it", stacklevel=2
+            )
             return False
         return True
 

@@ -168,7 +168,9 @@ def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
 def validate_device(device, field_name: str = "train.device") -> None:
     """cpu, cuda or cuda:N, and CUDA only where this machine has it."""
     _check(isinstance(device, str), field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N")
-    _check(re.fullmatch(r"cpu|cuda(:\d+)?", device) is not None, field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N")
+    _check(
+        re.fullmatch(r"cpu|cuda(:\d+)?", device) is not None, field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N"
+    )
     if device.startswith("cuda"):
         import torch
 

@@ -216,6 +216,19 @@ class FeatureSampler:
         self._buffer = None  # reused flat batch (sample_sparse(reuse=True)), zero but where written
         self._written = None  # flat positions the last reused batch wrote
 
+    @classmethod
+    def from_config(cls, cfg, seed: int | None = None, device=None) -> FeatureSampler:
+        """The sampler a run of ``cfg`` (a RunConfig) draws from: one instance per model, each at
+        its feature probability; batches from ``seed`` (default: the run's own data seed)."""
+        from tms.config import feature_probabilities
+        from tms.seeds import data_seed
+
+        values = feature_probabilities(cfg.data)
+        device = device or cfg.train.device
+        p = torch.tensor(values, dtype=torch.float64, device=device).repeat_interleave(cfg.n_instances)
+        seed = data_seed(cfg.seed, values) if seed is None else seed
+        return cls(FeatureStructure.from_sets(cfg.data.sets), p, torch.Generator(device=device).manual_seed(seed))
+
     @property
     def n_instances(self) -> int:
         return self.p.shape[0]

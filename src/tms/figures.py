@@ -99,7 +99,9 @@ def setup_summary(arrays) -> dict:
 def claim_row(name: str, entry: dict) -> str:
     s = entry["setup"]
     setup = f"{s['layout']}, m={s['m']}, 1−S={s['feature_probability']:g}, {s['steps']:,} steps"
-    coll = f"{pct_ci(entry['collapse_fraction'], entry['collapse_fraction_ci95'])} ({entry['collapsed_sets_total']} sets)"
+    coll = (
+        f"{pct_ci(entry['collapse_fraction'], entry['collapse_fraction_ci95'])} ({entry['collapsed_sets_total']} sets)"
+    )
     unrep = f"{pct(entry['unrepresented_fraction'])} of models ({entry['unrepresented_features_total']} features)"
     metric = f"{entry['metric']}: {num_ci(entry['metric_mean'], entry['metric_mean_ci95'])}"
     control = "fraction" in entry and "control_fraction" in entry
@@ -291,7 +293,9 @@ class SparsitySweep(FigureEntry):
     def draw(self, arrays, entry, app):
         parts = [split_prefixed(arrays, g) for g in self.claims]
         parts = [p for p in parts if p]
-        per_point = sorted({int(np.sum(p["feature_probability"] == x)) for p in parts for x in np.unique(p["feature_probability"])})
+        per_point = sorted(
+            {int(np.sum(p["feature_probability"] == x)) for p in parts for x in np.unique(p["feature_probability"])}
+        )
         steps = sorted({int(p["loss_step"][-1]) for p in parts if len(p["loss_step"])})
         subtitle = f"{'/'.join(map(str, per_point))} models per point, {'/'.join(f'{s:,}' for s in steps)} steps"
         return plot_sparsity_sweep(entry["sweep"], entry["labels"], title=self.title, subtitle=subtitle)
@@ -342,16 +346,13 @@ class CollapseTransition(FigureEntry):
         check_sweep(app.collapse_transition, "collapse_transition")
 
     def jobs(self, app):
+        """Models only: the claim is compared with the paper's counts. (The chance level of the
+        three-set geometry is in the sparsity sweep; a control here would cost a quarter of the
+        default run.)"""
         sc = app.collapse_transition
         base = run_config(app, self.setup, self.name, sc.n_instances)
-        parts = {"model": base}
-        if app.controls:
-            parts["control"] = control_config(base)
-        return [
-            Job((self.name, part, g), group)
-            for part, cfg in parts.items()
-            for g, group in enumerate(sweep_configs(cfg, sc.feature_probabilities, sc.n_instances))
-        ]
+        groups = sweep_configs(base, sc.feature_probabilities, sc.n_instances)
+        return [Job((self.name, "model", g), group) for g, group in enumerate(groups)]
 
     def arrays(self, results, app):
         return _model_and_control(results)
@@ -384,7 +385,9 @@ class CollapseTransition(FigureEntry):
             "ranges of 1−S are half-open (lo, hi]:",
             "",
             "| 1−S range | points | paper: collapsed sets | models | median here [95% CI] "
-            "| models matching the paper [95% CI] | models with " + " / ".join(map(str, range(sets + 1))) + " collapsed |",
+            "| models matching the paper [95% CI] | models with "
+            + " / ".join(map(str, range(sets + 1)))
+            + " collapsed |",
             "|---|---|---:|---:|---:|---:|---|",
         ]
         for r in entry["ranges"]:
@@ -396,8 +399,12 @@ class CollapseTransition(FigureEntry):
                 f"| {' / '.join(map(str, r['histogram']))} |"
             )
         if entry["between_ranges"]:
-            lines += ["", "Between the paper's ranges (not compared): 1−S = "
-                      + ", ".join(f"{x:g}" for x in entry["between_ranges"]) + "."]
+            lines += [
+                "",
+                "Between the paper's ranges (not compared): 1−S = "
+                + ", ".join(f"{x:g}" for x in entry["between_ranges"])
+                + ".",
+            ]
         return lines
 
     def finding(self, entry):
@@ -448,7 +455,9 @@ class LocalBasisScaling(FigureEntry):
         sc, jobs = app.local_basis_scaling, []
         for label, m, s in scaling_cells(app):
             base = RunConfig(
-                data=DataConfig(sets=[FeatureSet("correlated", m, s)], feature_probabilities=list(sc.feature_probabilities)),
+                data=DataConfig(
+                    sets=[FeatureSet("correlated", m, s)], feature_probabilities=list(sc.feature_probabilities)
+                ),
                 model=ModelConfig(m=m),
                 train=copy.deepcopy(app.train),
                 n_instances=sc.n_instances,
@@ -474,8 +483,10 @@ class LocalBasisScaling(FigureEntry):
 
     @staticmethod
     def labels(arrays) -> list:
-        return sorted({k.split(".")[0] for k in arrays if k.endswith(".W") and not k.endswith("control_W")},
-                      key=lambda s: tuple(int(x[1:]) for x in s.split("_")))
+        return sorted(
+            {k.split(".")[0] for k in arrays if k.endswith(".W") and not k.endswith("control_W")},
+            key=lambda s: tuple(int(x[1:]) for x in s.split("_")),
+        )
 
     def summarize(self, arrays):
         cells = []
@@ -546,8 +557,9 @@ class LocalBasisScaling(FigureEntry):
         ratios = [c["model"]["ratio_mean"] for c in cells]
         worst = max(cells, key=lambda c: c["model"]["ratio_mean"])
         return (
-            f"**{self.title}**: the mean within/between |cos| ratio ranges from {min(ratios):.3f} to {max(ratios):.3f} "
-            f"across {len(cells)} cells (largest at m={worst['m']}, s={worst['sets']}, 1−S={worst['feature_probability']:g}); "
+            f"**{self.title}**: the mean within/between |cos| ratio ranges from {min(ratios):.3f} "
+            f"to {max(ratios):.3f} across {len(cells)} cells (largest at m={worst['m']}, s={worst['sets']}, "
+            f"1−S={worst['feature_probability']:g}); "
             f"the local-basis criterion holds in {pct(min(c['fraction'] for c in cells))}–"
             f"{pct(max(c['fraction'] for c in cells))} of models per cell."
         )
@@ -558,19 +570,43 @@ PAPER = ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "l
 FIGURES = {
     e.name: e
     for e in (
-        ClaimFigure("correlated_pairs", "Correlated features get orthogonal directions",
-                    setup="correlated_pairs", claim="correlated_pairs"),
-        ClaimFigure("anticorrelated_pairs", "Anticorrelated features get opposite directions",
-                    setup="anticorrelated_pairs", claim="anticorrelated_pairs"),
-        ClaimFigure("correlated_three_sets", "Correlated sets that cannot be orthogonal sit side by side "
-                    "(ringed: collapsed)", setup="correlated_three_sets", claim="correlated_three_sets"),
-        ClaimFigure("local_orthogonal_basis", "Each correlated set forms a local almost-orthogonal basis",
-                    setup="local_orthogonal_basis", claim="local_orthogonal_basis", heatmap=True),
-        LearningDynamics("learning_dynamics", "Learning dynamics: two correlated sets in m = 3",
-                         setup="correlated_two_triples", claim="learning_dynamics"),
+        ClaimFigure(
+            "correlated_pairs",
+            "Correlated features get orthogonal directions",
+            setup="correlated_pairs",
+            claim="correlated_pairs",
+        ),
+        ClaimFigure(
+            "anticorrelated_pairs",
+            "Anticorrelated features get opposite directions",
+            setup="anticorrelated_pairs",
+            claim="anticorrelated_pairs",
+        ),
+        ClaimFigure(
+            "correlated_three_sets",
+            "Correlated sets that cannot be orthogonal sit side by side (ringed: collapsed)",
+            setup="correlated_three_sets",
+            claim="correlated_three_sets",
+        ),
+        ClaimFigure(
+            "local_orthogonal_basis",
+            "Each correlated set forms a local almost-orthogonal basis",
+            setup="local_orthogonal_basis",
+            claim="local_orthogonal_basis",
+            heatmap=True,
+        ),
+        LearningDynamics(
+            "learning_dynamics",
+            "Learning dynamics: two correlated sets in m = 3",
+            setup="correlated_two_triples",
+            claim="learning_dynamics",
+        ),
         SparsitySweep("sparsity_sweep", "How often each predicted geometry appears, by sparsity", claims=PAPER),
-        CollapseTransition("collapse_transition", "Collapse of correlated sets in 2D as features get denser",
-                           setup="correlated_three_sets"),
+        CollapseTransition(
+            "collapse_transition",
+            "Collapse of correlated sets in 2D as features get denser",
+            setup="correlated_three_sets",
+        ),
         LocalBasisScaling("local_basis_scaling", "Local almost-orthogonal bases as models grow"),
     )
 }
@@ -627,8 +663,10 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
     write_json_atomic(out / "summary.json", summary)
     write_text_atomic(out / "summary.md", summary_markdown(summary))
     seconds = time.perf_counter() - start
-    write_json_atomic(out / "timing.json", {"seconds_total": round(seconds, 1), "seconds_training": round(trained, 1),
-                                             "jobs": len(jobs)})
+    write_json_atomic(
+        out / "timing.json",
+        {"seconds_total": round(seconds, 1), "seconds_training": round(trained, 1), "jobs": len(jobs)},
+    )
     log(f"wrote {len(names)} figures to {out} in {seconds:.0f}s")
     return summary
 

@@ -101,8 +101,8 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
 def check_app(name: str, app):
     """Validate a composed app config like its entry point does."""
     if isinstance(app, FiguresConfig):
-        from tms.figures import FIGURES
         from tms.figure_config import validate_figures
+        from tms.figures import FIGURES
 
         return validate_figures(app, FIGURES)
     validate(app)

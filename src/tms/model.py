@@ -127,7 +127,11 @@ def sparse_loss_and_grads(W, b, batch, importance, uniform_importance: bool = Fa
 
 
 class ToyModel(nn.Module):
-    """Autograd-friendly wrapper for notebooks: ``model(x)`` reconstructs x (I, B, n)."""
+    """Autograd-friendly wrapper for notebooks: ``model(x)`` reconstructs x.
+
+    Holds I models: W (I, m, n), b (I, n). ``x`` may be (I, B, n), or (B, n) for a single model
+    (I = 1), returned in the same shape. ``loss(x)`` is the trainer's per-instance loss.
+    """
 
     def __init__(self, n: int, m: int, seeds: Sequence[int] = (0,), importance=None):
         super().__init__()
@@ -135,20 +139,50 @@ class ToyModel(nn.Module):
         self.W = nn.Parameter(W)  # (I, m, n)
         self.b = nn.Parameter(b)  # (I, n)
         imp = torch.ones(n) if importance is None else torch.as_tensor(importance, dtype=torch.float32)
+        if imp.shape != (n,):
+            raise ValueError(f"importance has shape {tuple(imp.shape)}; expected ({n},), one per feature")
         self.register_buffer("importance", imp)  # (n,)
 
     @classmethod
     def from_arrays(cls, W, b, importance=None) -> ToyModel:
+        """Load trained weights: W (I, m, n) or (m, n), b (I, n) or (n,) for a single model."""
         W = torch.as_tensor(W, dtype=torch.float32)
-        model = cls(n=W.shape[2], m=W.shape[1], seeds=range(W.shape[0]), importance=importance)
+        b = torch.as_tensor(b, dtype=torch.float32)
+        if W.ndim == 2:
+            W = W[None]
+            b = b[None] if b.ndim == 1 else b
+        if W.ndim != 3:
+            raise ValueError(f"W has shape {tuple(W.shape)}; expected (instances, m, n) or (m, n)")
+        I, m, n = W.shape
+        if b.shape != (I, n):
+            raise ValueError(f"b has shape {tuple(b.shape)}; expected ({I}, {n}) to match W {tuple(W.shape)}")
+        model = cls(n=n, m=m, seeds=range(I), importance=importance)
         with torch.no_grad():
             model.W.copy_(W)
-            model.b.copy_(torch.as_tensor(b, dtype=torch.float32))
+            model.b.copy_(b)
         return model
 
+    def __repr__(self) -> str:
+        I, m, n = self.W.shape
+        return f"ToyModel(I={I}, m={m}, n={n})"
+
+    def _batched(self, x: torch.Tensor):
+        x = torch.as_tensor(x, dtype=self.W.dtype, device=self.W.device)
+        I, _, n = self.W.shape
+        if x.ndim == 2 and I == 1:
+            x = x[None]
+        elif x.ndim == 2 or x.ndim != 3 or x.shape[0] != I:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)}; expected ({I}, batch, {n})" + (" or (batch, n)" if I == 1 else "")
+            )
+        if x.shape[2] != n:
+            raise ValueError(f"x has {x.shape[2]} features; this model has n = {n}")
+        return x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return reconstruct(self.W, self.b, x)
+        out = reconstruct(self.W, self.b, self._batched(x))
+        return out[0] if x.ndim == 2 else out
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-instance loss (I,); sum it over instances to train all at once."""
-        return loss_per_instance(self.W, self.b, x, self.importance)
+        """Per-instance loss (I,), as the trainer computes it; sum it to train all at once."""
+        return loss_per_instance(self.W, self.b, self._batched(x), self.importance)

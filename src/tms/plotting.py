@@ -123,8 +123,10 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
     arrays = _arrays(source)
     W, set_id = np.asarray(arrays["W"]), np.asarray(arrays["set_id"])
     if W.ndim != 3 or W.shape[1] != 2:
-        raise ValueError(f"plot_weights_2d draws 2D models: W must be (models, 2, n), got shape {W.shape} (m = "
-                         f"{W.shape[1] if W.ndim == 3 else '?'})")
+        raise ValueError(
+            f"plot_weights_2d draws 2D models: W must be (models, 2, n), got shape {W.shape} (m = "
+            f"{W.shape[1] if W.ndim == 3 else '?'})"
+        )
     indices = list(range(min(n_shown, W.shape[0]))) if indices is None else list(indices)
     shown = W[indices]
     aligned = align_2d(shown)  # (shown, 2, n)
@@ -291,16 +293,23 @@ def plot_collapse_transition(source, per_point: dict, title: str = "", seed: int
         for lo, hi, c in PAPER_COLLAPSE_RANGES:
             ax.fill_between([max(lo, xs.min() * 0.8), hi], c - 0.4, c + 0.4, color="gold", alpha=0.3, lw=0)
         jitter = np.exp(rng.uniform(-0.08, 0.08, len(p)))
-        ax.scatter(p * jitter, counts + rng.uniform(-0.15, 0.15, len(p)), s=8, color="tab:blue", alpha=0.35,
-                   label="one model (jittered)")
+        ax.scatter(
+            p * jitter,
+            counts + rng.uniform(-0.15, 0.15, len(p)),
+            s=8,
+            color="tab:blue",
+            alpha=0.35,
+            label="one model (jittered)",
+        )
         for which, style in (("model", dict(color="black", lw=2)), ("control", dict(color="0.45", lw=1.2, ls="--"))):
             if which not in per_point:
                 continue
             med = np.asarray(per_point[which]["median_collapsed"], dtype=float)
             ci = np.asarray(per_point[which]["median_collapsed_ci95"], dtype=float)
             label = "median, 95% interval" if which == "model" else "control (independent features): median"
-            ax.errorbar(xs, med, yerr=[med - ci[:, 0], ci[:, 1] - med], marker="o", ms=4, capsize=3, label=label,
-                        **style)
+            ax.errorbar(
+                xs, med, yerr=[med - ci[:, 0], ci[:, 1] - med], marker="o", ms=4, capsize=3, label=label, **style
+            )
         ax.fill_between([], [], [], color="gold", alpha=0.3, label="paper's reported count")
         ax.set_xscale("log")
         ax.set_yticks(range(n_sets + 1))

@@ -1,38 +1,30 @@
-"""A minimal progress bar on stderr: shown only on a TTY and never when CI is set."""
+"""Training progress: a tqdm bar (a widget in Jupyter, a bar on a terminal), quiet when asked or under CI."""
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 
 
 def progress_enabled() -> bool:
-    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+    return os.environ.get("CI", "").lower() not in ("1", "true", "yes")
 
 
 class Progress:
+    """``update(done)`` with the absolute step count; nothing is shown when disabled."""
+
     def __init__(self, total: int, label: str = "train", enabled: bool = True):
-        self.total = max(total, 1)
-        self.label = label
-        self.enabled = enabled and progress_enabled()
-        self.start = time.perf_counter()
-        self._last = 0.0
+        self.bar = None
+        self.done = 0
+        if enabled and progress_enabled() and total > 0:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="step", leave=False, mininterval=0.5)
 
     def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self._last < 0.2 and done < self.total:
-            return
-        self._last = now
-        frac = done / self.total
-        bar = "#" * int(30 * frac)
-        rate = done / max(now - self.start, 1e-9)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done}/{self.total} steps {rate:,.0f} steps/s")
-        sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+            self.done = done
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.close()

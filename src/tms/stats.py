@@ -30,7 +30,8 @@ def wilson(k: int, n: int, z: float = Z95) -> list:
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    # At k = 0 and k = n the bound is exactly 0 or 1 (floating point would miss it slightly).
+    return [0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half)]
 
 
 def fraction(flags) -> tuple:
@@ -95,7 +96,10 @@ def paired_difference_ci(both: int, only_a: int, only_b: int, neither: int, z: f
     la, ua = wilson(both + only_a, n, z)
     lb, ub = wilson(both + only_b, n, z)
     denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    cross = both * neither - only_a * only_b
+    # Newcombe's continuity adjustment of the correlation term (method 10).
+    cross = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+    phi = cross / math.sqrt(denom) if denom > 0 else 0.0
     d = pa - pb
     lower = d - math.sqrt(max((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2, 0.0))
     upper = d + math.sqrt(max((ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2, 0.0))

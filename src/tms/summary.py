@@ -61,7 +61,7 @@ def collapse_agreement(feature_probability, counts, sets: int) -> dict:
 
 def collapse_by_point(feature_probability, counts) -> dict:
     """Per 1 - S value: median collapsed sets with its interval (what the figure draws)."""
-    p = np.asarray(feature_probability)
+    p, counts = np.asarray(feature_probability), np.asarray(counts)
     xs = np.unique(p)
     medians = [stats.median_ci(counts[p == x]) for x in xs]
     return {
@@ -133,7 +133,7 @@ def num_ci(x, ci, digits: int = 3) -> str:
 def p_value(p) -> str:
     if p is None:
         return "–"
-    return "< 1e-6" if p < 1e-6 else (f"{p:.2g}" if p < 0.01 else f"{p:.2f}")
+    return "< 1e-6" if p <= 1e-6 else (f"{p:.2g}" if p < 0.01 else f"{p:.2f}")
 
 
 def cell(text: str) -> str:

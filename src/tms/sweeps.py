@@ -26,7 +26,7 @@ def expected_nonzero(feature_probability: float, n_units: int, batch: int) -> fl
 
 
 def probability_groups(feature_probabilities, n_units: int, batch: int, ratio: float = 2.0) -> list:
-    """Split feature probabilities into groups whose expected non-zero counts differ by < ratio."""
+    """Split feature probabilities into groups whose expected non-zero counts differ by at most ``ratio``x."""
     order = sorted(feature_probabilities, key=lambda p: expected_nonzero(p, n_units, batch))
     groups, start = [], None
     for p in order:
