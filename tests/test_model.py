@@ -105,6 +105,32 @@ def test_toy_model_from_arrays_round_trips():
     torch.testing.assert_close(model.b.detach(), b)
 
 
+def test_a_single_model_takes_a_plain_batch():
+    W, b, _, _ = random_problem(I=1, dtype=torch.float32)
+    model = ToyModel.from_arrays(W[0].numpy(), b[0].numpy())  # (m, n) and (n,)
+    x = torch.rand(10, W.shape[2])
+    assert model(x).shape == (10, W.shape[2]) and repr(model) == f"ToyModel(I=1, m={W.shape[1]}, n={W.shape[2]})"
+    torch.testing.assert_close(model(x), model(x[None])[0])
+    assert model.loss(x).shape == (1,)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda W, b: ToyModel.from_arrays(W, b[0]), r"b has shape \(5,\); expected \(3, 5\)"),
+        (lambda W, b: ToyModel.from_arrays(W, b[:, :4]), r"b has shape \(3, 4\)"),
+        (lambda W, b: ToyModel.from_arrays(W[0, 0], b), r"W has shape \(5,\)"),
+        (lambda W, b: ToyModel.from_arrays(W, b, importance=[1.0, 2.0]), r"importance has shape \(2,\)"),
+        (lambda W, b: ToyModel.from_arrays(W, b)(torch.rand(3, 4, 6)), "x has 6 features; this model has n = 5"),
+        (lambda W, b: ToyModel.from_arrays(W, b)(torch.rand(4, 5)), r"expected \(3, batch, 5\)"),
+    ],
+)
+def test_toy_model_refuses_mismatched_shapes_with_a_clear_message(make, message):
+    W, b, _, _ = random_problem(dtype=torch.float32)
+    with pytest.raises(ValueError, match=message):
+        make(W.numpy(), b.numpy())
+
+
 def sparse_problem(sets, p=0.3, I=3, m=2, batch=64, seed=0):
     structure = FeatureStructure.from_sets(sets)
     with mock.patch.object(features, "MAX_PATTERNS", 0):

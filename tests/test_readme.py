@@ -1,20 +1,35 @@
-"""The README's notebook example runs as written (with fewer steps)."""
+"""The README: its example runs, and its results block is the committed summary, verbatim."""
 
-import os
+import json
 import re
 
-import matplotlib.pyplot as plt
-
 from tests.conftest import ROOT
+from tms.figures import summary_markdown
+from tms.readme import results_block, with_results
 
 
-def test_readme_notebook_example_runs(monkeypatch):
+def test_readme_notebook_example_runs(monkeypatch, tmp_path):
     text = (ROOT / "README.md").read_text()
     code = re.search(r"```python\n(.*?)```", text, flags=re.S).group(1)
     assert "steps=10_000" in code
-    monkeypatch.chdir(ROOT)  # the example redraws figures/correlated_pairs.npz
+    monkeypatch.chdir(tmp_path)  # the library runs from anywhere
     namespace = {}
     exec(compile(code.replace("steps=10_000", "steps=50"), "README.md", "exec"), namespace)  # noqa: S102
     assert namespace["result"].W.shape == (16, 2, 4)
-    assert os.path.exists("figures/correlated_pairs.npz")
-    plt.close("all")
+    assert namespace["control"].seed.tolist() == namespace["result"].seed.tolist()
+
+
+def test_readme_results_block_is_the_committed_summary():
+    readme = (ROOT / "README.md").read_text()
+    assert results_block(readme) == (ROOT / "figures" / "summary.md").read_text()
+
+
+def test_committed_summary_md_renders_from_summary_json():
+    summary = json.loads((ROOT / "figures" / "summary.json").read_text())
+    assert summary_markdown(summary) == (ROOT / "figures" / "summary.md").read_text()
+
+
+def test_results_block_is_replaced_in_place():
+    readme = "intro\n<!-- results:begin (generated from figures/summary.md by `python -m experiments.readme`; do not edit) -->\nold\n<!-- results:end -->\nrest\n"
+    new = with_results(readme, "| new |\n")
+    assert results_block(new) == "| new |\n" and new.startswith("intro\n") and new.endswith("rest\n")

@@ -1,0 +1,33 @@
+"""Copy figures/summary.md into the README's results block.
+
+    python -m experiments.readme            # after python -m experiments.correlated
+
+Run from the repository root.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tms.artifacts import write_text_atomic
+from tms.readme import BEGIN, END, with_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    readme, summary = ROOT / "README.md", ROOT / "figures" / "summary.md"
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        print(f"error: README.md: the results markers are missing ({BEGIN} ... {END})", file=sys.stderr)
+        return 2
+    new = with_results(text, summary.read_text())
+    if new != text:
+        write_text_atomic(readme, new)
+    print("README.md results block " + ("updated" if new != text else "already up to date"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

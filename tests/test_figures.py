@@ -1,0 +1,81 @@
+"""The figure registry: one entry per figure, seeds that never repeat, and an in-process run."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+from tms.figure_config import FiguresConfig, RunnerConfig
+from tms.figures import FIGURES, make_figures, summary_markdown
+from tms.hydra_config import load_config
+from tms.train import instance_layout
+
+
+@pytest.fixture(scope="module")
+def app() -> FiguresConfig:
+    return load_config("correlated", ["n_instances=4", "sparsity_sweep.n_instances=3", "train.steps=20",
+                                      "collapse_transition.n_instances=2", "learning_dynamics.n_instances=2",
+                                      "local_basis_scaling.n_instances=2", "local_basis_scaling.m=[3,6]"])
+
+
+def seeds_of(job):
+    p, seeds = instance_layout(job.config)
+    return list(zip(p.tolist(), seeds.tolist(), strict=True))
+
+
+def test_no_figure_name_is_branched_on_outside_the_registry():
+    names = "|".join(FIGURES)
+    for path in [*(ROOT / "experiments").glob("*.py"), *(ROOT / "src" / "tms").glob("*.py")]:
+        if path.name in ("figures.py", "claims.py"):  # the registry, and the claims it checks
+            continue
+        assert not re.search(rf"[\"']({names})[\"']", path.read_text()), path
+
+
+def test_experiments_correlated_is_thin():
+    assert len((ROOT / "experiments" / "correlated.py").read_text().splitlines()) <= 120
+
+
+def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
+    """Across figures, sweep geometries and points no initialisation repeats; each control
+    shares its model's seeds one for one."""
+    owners = {}
+    for name, entry in FIGURES.items():
+        jobs = entry.jobs(app)
+        assert jobs, name
+        by_part = {}
+        for job in jobs:
+            by_part.setdefault(job.key[1], []).extend(seeds_of(job))
+        for part, seeds in by_part.items():
+            if part.endswith("control"):
+                model = by_part["model" if part == "control" else part[: -len(".control")]]
+                assert sorted(seeds) == sorted(model), (name, part)
+                continue
+            assert len({s for _, s in seeds}) == len(seeds), (name, part)
+            for p, s in seeds:
+                assert s not in owners, f"seed of {name}/{part} at {p} also used by {owners[s]}"
+                owners[s] = (name, part, p)
+
+
+def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path, app):
+    app = load_config("correlated", ["n_instances=4", "sparsity_sweep.n_instances=2", "train.steps=10",
+                                     "collapse_transition.n_instances=1", "learning_dynamics.n_instances=2",
+                                     "local_basis_scaling.n_instances=2", "local_basis_scaling.m=[3]",
+                                     "sparsity_sweep.feature_probabilities=[0.05,0.3]",
+                                     "collapse_transition.feature_probabilities=[0.01,0.1]"])
+    app.runner = RunnerConfig(kind="pool", workers=1)
+    app.cache = False
+    logs = []
+    summary = make_figures(app, Path(tmp_path), log=logs.append)
+    assert set(summary["figures"]) == set(FIGURES) and set(summary["provenance"]) >= {"tms", "git_commit"}
+    for name in FIGURES:
+        assert (tmp_path / f"{name}.png").stat().st_size > 0 and (tmp_path / f"{name}.svg").exists()
+        with np.load(tmp_path / f"{name}.npz") as f:
+            assert "provenance_json" in f.files
+    text = summary_markdown(summary)
+    assert text == (tmp_path / "summary.md").read_text()
+    for name, entry in FIGURES.items():
+        if entry.table == "claims":
+            assert f"| `{name}` |" in text
+    assert logs[-1].startswith("wrote 8 figures")

@@ -1,0 +1,109 @@
+"""Plotting only draws: figures from hand-made arrays, for any structure, under any backend."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+from tms.plotting import plot_gram, plot_sparsity_sweep, plot_weights_2d, setup_line
+
+
+def unit(deg):
+    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
+
+
+def arrays_2d(degrees_per_model, set_id, set_kind=("correlated",), p=None, norms=None):
+    W = np.stack([np.stack([unit(d) for d in degrees], 1) for degrees in degrees_per_model])  # (I, 2, n)
+    if norms is not None:
+        W = W * np.asarray(norms)[None, None, :]
+    I = W.shape[0]
+    return {
+        "W": W,
+        "set_id": np.asarray(set_id),
+        "set_kind": np.asarray(set_kind),
+        "feature_probability": np.full(I, 0.05) if p is None else np.asarray(p),
+        "seed": np.arange(I),
+        "loss_step": np.asarray([100]),
+    }
+
+
+def texts(fig) -> str:
+    return " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+
+
+def test_importing_the_package_leaves_the_matplotlib_backend_alone():
+    code = (
+        "import matplotlib; matplotlib.use('svg')\n"
+        "import tms, tms.plotting, tms.figures\n"
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("degrees", "set_id", "kinds"),
+    [
+        ([[0, 72, 144, 216, 288]], [-1, -1, -1, -1, -1], ()),  # independent only
+        ([[0, 120, 240, 90, 180, 270]], [0, 0, 0, 1, 1, 1], ("correlated", "correlated")),  # sets of 3
+        ([[0, 180, 60, 100]], [0, 0, -1, -1], ("anticorrelated",)),
+    ],
+)
+def test_weights_plot_draws_any_structure(degrees, set_id, kinds):
+    fig = plot_weights_2d(arrays_2d(degrees, set_id, kinds), title="t")
+    legend = texts(fig)
+    for kind in set(kinds):
+        assert kind in legend
+    if -1 in set_id:
+        assert "(independent)" in legend
+
+
+def test_independent_features_get_distinct_colours():
+    fig = plot_weights_2d(arrays_2d([[0, 72, 144, 216, 288]], [-1] * 5, ()))
+    colors = {tuple(np.round(line.get_color(), 3)) for line in fig.axes[0].get_lines()[1:]}
+    assert len(colors) == 5
+
+
+def test_weights_plot_refuses_models_that_are_not_2d():
+    with pytest.raises(ValueError, match="m = 3"):
+        plot_weights_2d({"W": np.zeros((1, 3, 4)), "set_id": np.zeros(4, dtype=int)})
+
+
+def test_collapsed_sets_are_ringed_and_angles_say_dash_for_missing_features():
+    a = arrays_2d([[0, 5, 90, 200], [0, 90, 45, 135]], [0, 0, 1, 1], ("correlated", "correlated"),
+                  norms=[1, 1, 1, 0.01])
+    fig = plot_weights_2d(a)
+    rings = [c for ax in fig.axes for c in ax.collections if c.get_sizes().size and c.get_sizes()[0] == 260]
+    assert len(rings) == 1  # model 0 collapsed set 1 (f0, f1 at 5 degrees)
+    titles = [ax.get_title() for ax in fig.axes[:2]]
+    assert "∠ 5°, –" in titles[0] and "1 collapsed" in titles[0] and "unrepresented" in titles[0]
+
+
+def test_panels_name_their_feature_probability_when_a_run_has_several():
+    fig = plot_weights_2d(arrays_2d([[0, 90, 45, 135]] * 2, [0, 0, 1, 1], ("correlated",) * 2, p=[0.01, 0.1]))
+    titles = [ax.get_title() for ax in fig.axes[:2]]
+    assert "1−S = 0.01" in titles[0] and "1−S = 0.1" in titles[1]
+
+
+def test_setup_line_comes_from_the_data_and_omits_missing_steps():
+    a = arrays_2d([[0, 90, 45, 135]], [0, 0, 1, 1], ("correlated",) * 2)
+    assert setup_line(a) == "2 correlated sets of 2 (n = 4) in m = 2, 1−S = 0.05, 1 models, 100 steps"
+    del a["loss_step"]
+    assert "steps" not in setup_line(a)
+
+
+def test_gram_heatmap_names_the_model_it_shows():
+    a = arrays_2d([[0, 90, 45, 135], [10, 100, 55, 145]], [0, 0, 1, 1], ("correlated",) * 2)
+    fig = plot_gram([("sets", a)], title="t", index=1)
+    assert "model 1 (seed 1, 1−S = 0.05)" in fig._suptitle.get_text()
+
+
+def test_sweep_subtitle_mentions_controls_only_when_there_are_some():
+    entry = {"feature_probability": [0.01, 0.1], "fraction": [0.5, 1.0], "fraction_ci95": [[0.2, 0.8], [0.7, 1.0]]}
+    without = plot_sparsity_sweep({"c": entry}, {"c": "c"}, title="t")
+    assert "dashed" not in without._suptitle.get_text()
+    entry = {**entry, "control_fraction": [0.1, 0.2], "control_fraction_ci95": [[0, 0.3], [0.1, 0.4]]}
+    with_control = plot_sparsity_sweep({"c": entry}, {"c": "c"}, title="t")
+    assert "dashed" in with_control._suptitle.get_text()

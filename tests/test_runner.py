@@ -1,0 +1,69 @@
+"""Job running: the local pool and submitit, with results coming back through the run cache."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_module
+from tms import DataConfig, FeatureSet, RunConfig, TrainConfig
+from tms.cache import RunCache, run_key
+from tms.figure_config import RunnerConfig
+from tms.runner import Job, RunnerError, run_jobs
+from tms.train import train
+
+needs_submitit = pytest.mark.skipif(importlib.util.find_spec("submitit") is None, reason="pip install -e '.[sweep]'")
+
+
+def job(name: str, lr: float = 1e-3, seed: int = 0) -> Job:
+    cfg = RunConfig(
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.1),
+        train=TrainConfig(steps=30, batch=64, lr=lr, progress=False),
+        n_instances=2,
+        seed=seed,
+    )
+    return Job((name, "model", 0), cfg)
+
+
+def test_pool_returns_results_in_job_order_equal_to_training_alone(tmp_path):
+    jobs = [job("a", seed=1), job("b", seed=2), job("c", seed=3)]
+    results = run_jobs(jobs, RunnerConfig(kind="pool", workers=2), RunCache(tmp_path), log=lambda *_: None)
+    assert list(results) == [j.key for j in jobs]
+    for j in jobs:
+        assert np.array_equal(results[j.key].W, train(j.config).W)
+
+
+def test_cached_jobs_are_not_retrained(tmp_path):
+    cache = RunCache(tmp_path)
+    logs = []
+    run_jobs([job("a")], RunnerConfig(kind="pool", workers=1), cache, log=logs.append)
+    logs.clear()
+    run_jobs([job("a"), job("b", seed=5)], RunnerConfig(kind="pool", workers=1), cache, log=logs.append)
+    assert logs[0] == f"reused 1 of 2 training jobs from {tmp_path}"
+    assert sum("trained" in line for line in logs) == 1
+
+
+@needs_submitit
+def test_submitit_local_runs_jobs_reports_a_failed_one_and_a_rerun_retrains_only_it(tmp_path):
+    cache = RunCache(tmp_path / "cache")
+    good, bad = job("good"), job("bad", lr=1000.0)  # lr = 1000 diverges
+    runner = RunnerConfig(kind="submitit_local", timeout_min=5)
+    with pytest.raises(RunnerError, match=r"1 of 2 training jobs failed \(bad: non-finite loss"):
+        run_jobs([good, bad], runner, cache, log=lambda *_: None)
+    assert cache.get(run_key(good.config)) is not None and cache.get(run_key(bad.config)) is None
+    fixed = job("bad", lr=2e-3)
+    logs = []
+    results = run_jobs([good, fixed], runner, cache, log=logs.append)
+    assert logs[0].startswith("reused 1 of 2") and results[fixed.key].W.shape == (2, 2, 4)
+
+
+@needs_submitit
+def test_figures_command_runs_through_submitit_local_into_the_cache(tmp_path):
+    proc = run_module(
+        "experiments.correlated", "runner=submitit_local", "figures=[correlated_pairs]", "train.steps=20",
+        "n_instances=2", f"out_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}", timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "submitting 2 training jobs to submitit (local)" in proc.stdout
+    assert len([p for p in (tmp_path / "cache").iterdir() if (p / "complete.json").exists()]) == 2
+    assert (tmp_path / "out" / "correlated_pairs.png").exists()
