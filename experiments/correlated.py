@@ -16,14 +16,13 @@ from omegaconf import DictConfig
 
 from experiments._cli import CONFIGS, check_overrides, hydra_output_dir, one_line_errors
 from tms.figures import make_figures, summary_markdown
-from tms.hydra_config import check_app, to_dataclass
+from tms.hydra_config import to_dataclass
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="correlated")
 def run(cfg: DictConfig) -> None:
     with one_line_errors():
-        app = check_app("correlated", to_dataclass(cfg))
-        summary = make_figures(app, hydra_output_dir())
+        summary = make_figures(to_dataclass(cfg), hydra_output_dir())  # validates first
         print(f"\n{summary_markdown(summary)}")
 
 

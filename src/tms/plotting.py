@@ -30,6 +30,7 @@ from tms.artifacts import load_arrays, write_bytes_atomic
 from tms.features import describe_layout
 from tms.geometry import align_2d
 from tms.metrics import collapsed, represented, set_members
+from tms.claims import LOCAL_BASIS_RATIO
 from tms.summary import PAPER_COLLAPSE_RANGES
 
 SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
@@ -139,7 +140,7 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
     several_p = len(np.unique(p)) > 1
     rows = max(1, int(np.ceil(len(indices) / columns)))
     with _style():
-        fig = Figure(figsize=(2.5 * columns, 2.8 * rows + 1.2))
+        fig = Figure(figsize=(2.6 * columns, 3.2 * rows + 1.4))
         axes = fig.subplots(rows, columns, squeeze=False)
         circle = np.linspace(0, 2 * np.pi, 200)
         for k, ax in enumerate(axes.flat):
@@ -165,8 +166,8 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
                 notes.append(f"{int((~rep[k]).sum())} unrepresented")
             lines.append(" · ".join(notes))
             ax.set_title("\n".join(lines), fontsize=8.5, color="crimson" if coll[k].any() else "black")
-            ax.set_xlim(-1.3, 1.3)
-            ax.set_ylim(-1.3, 1.3)
+            ax.set_xlim(-1.4, 1.4)
+            ax.set_ylim(-1.4, 1.4)
             ax.set_aspect("equal")
         handles = [
             Line2D([], [], color=colors[f], lw=2, marker="o", ms=4, label=_feature_label(f, set_id, kinds))
@@ -176,10 +177,10 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
             handles.append(
                 Line2D([], [], ls="", marker="o", ms=11, mfc="none", mec="crimson", label="collapsed set (< 20°)")
             )
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, fontsize=8.5)
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), frameon=False, fontsize=8.5)
         fig.suptitle(f"{title}\n{setup_line(arrays, len(indices))}")
-        legend_rows = int(np.ceil(len(handles) / 6))
-        fig.tight_layout(rect=(0, 0.05 + 0.035 * legend_rows, 1, 1))
+        legend_rows = int(np.ceil(len(handles) / 8))
+        fig.tight_layout(rect=(0, 0.04 + 0.03 * legend_rows, 1, 1 - 0.45 / fig.get_figheight()), h_pad=1.5)
     return fig
 
 
@@ -375,12 +376,18 @@ def plot_local_basis_scaling(table: dict, gram_source, title: str = "", index: i
             rows = sorted((c for c in cells if c["feature_probability"] == p and c["sets"] == s), key=lambda c: c["m"])
             ms = [c["m"] for c in rows]
             for part, style in (("model", "-o"), ("control", "--")):
+                if part not in rows[0]:
+                    continue
                 y = np.asarray([c[part]["ratio_mean"] for c in rows], dtype=float)
                 band = np.asarray([c[part]["ratio_mean_ci95"] for c in rows], dtype=float)
                 label = f"s = {s} sets, 1−S = {p:g}" + (" (control)" if part == "control" else "")
-                left.plot(ms, y, style, color=color, ms=4, lw=1.6 if part == "model" else 1.1, label=label)
-                left.fill_between(ms, band[:, 0], band[:, 1], color=color, alpha=0.15, lw=0)
+                left.plot(ms, y, style, color=color, ms=4, lw=1.6 if part == "model" else 1.0, label=label)
+                left.fill_between(ms, band[:, 0], band[:, 1], color=color, alpha=0.15 if part == "model" else 0.06,
+                                  lw=0)
         left.axhline(1.0, color="0.5", lw=0.8)
+        left.axhline(LOCAL_BASIS_RATIO, color="0.3", lw=0.8, ls=":")
+        left.text(ms[0], LOCAL_BASIS_RATIO * 1.05, "local-basis criterion", fontsize=7.5, color="0.3")
+        left.set_yscale("log")
         left.set_xscale("log", base=2)
         left.set_xticks(sorted({c["m"] for c in cells}), [str(m) for m in sorted({c["m"] for c in cells})])
         left.set_xlabel("hidden dimensions m (= set size k)")
@@ -391,7 +398,7 @@ def plot_local_basis_scaling(table: dict, gram_source, title: str = "", index: i
         vmax = float(np.abs(gram).max()) or 1.0
         im = right.imshow(gram, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
         _set_boundaries(right, arrays["set_id"])
-        right.set_title(f"WᵀW, {setup_line(arrays)}\n{model_label(arrays, index)}", fontsize=8.5)
+        right.set_title(f"WᵀW of {model_label(arrays, index)}\n{setup_line(arrays)}", fontsize=8)
         right.set_xlabel("feature")
         right.set_ylabel("feature")
         fig.colorbar(im, ax=right, shrink=0.8)
@@ -401,7 +408,7 @@ def plot_local_basis_scaling(table: dict, gram_source, title: str = "", index: i
             "(dashed); bands: 95% bootstrap intervals",
             fontsize=10.5,
         )
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.88))
     return fig
 
 
