@@ -1,7 +1,8 @@
 """Every bad input is refused up front: one line `error: <field>: ...`, exit 2, nothing written.
 
-Table-driven over both commands. Each case runs the command as a user would, in a fresh
-working directory, with out_dir pointing at a folder that must not come into existence.
+Table-driven over both commands. Every case goes through the commands' own up-front check
+(``experiments._cli.check_overrides``, which runs before Hydra creates anything) in this process;
+a few run the real command in a fresh folder, to show the whole path writes nothing.
 """
 
 import os
@@ -9,6 +10,7 @@ import os
 import pytest
 import torch
 
+from experiments._cli import check_overrides
 from tests.conftest import assert_one_line_error, run_module
 
 TRAIN = [
@@ -55,20 +57,48 @@ FIGURES = [
 ]
 
 
+def refused(capsys, config: str, args, field: str) -> str:
+    """check_overrides exits 2 with exactly one line `error: <field>: ...` on stderr."""
+    with pytest.raises(SystemExit) as info:
+        check_overrides(config, args)
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1 and err.startswith(f"error: {field}:"), err
+    return err
+
+
 @pytest.mark.parametrize(("args", "field"), TRAIN, ids=[" ".join(a) for a, _ in TRAIN])
-def test_train_refuses_bad_input_before_writing(tmp_path, args, field):
-    out = tmp_path / "out"
-    proc = run_module("experiments.train", *args, f"out_dir={out}", cwd=tmp_path)
-    assert_one_line_error(proc, field)
-    assert not out.exists() and not (tmp_path / ".cache").exists()
+def test_train_refuses_bad_input_up_front(capsys, tmp_path, args, field):
+    refused(capsys, "train", [*args, f"out_dir={tmp_path / 'out'}"], field)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(("args", "field"), FIGURES, ids=[" ".join(a) for a, _ in FIGURES])
-def test_figures_command_refuses_bad_input_before_writing(tmp_path, args, field):
+def test_figures_command_refuses_bad_input_up_front(capsys, tmp_path, args, field):
+    refused(capsys, "correlated", [*args, f"out_dir={tmp_path / 'out'}"], field)
+    assert not (tmp_path / "out").exists()
+
+
+REAL_COMMANDS = [
+    ("experiments.train", ["+train.learning_rate=0.5"], "train.learning_rate"),
+    (
+        "experiments.train",
+        ["-m", "data=correlated_pairs,correlated_three_sets", "model.importance=null,[1,1,1,1]"],
+        "model.importance",
+    ),
+    ("experiments.train", ["n_instances=1000000000"], "n_instances"),
+    ("experiments.correlated", ["figures=[correlated_pairs,no_such_figure]"], "figures"),
+    ("experiments.correlated", ["runner=submitit_local", "cache=false"], "cache"),
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "field"), REAL_COMMANDS, ids=[f"{m} {' '.join(a)}" for m, a, _ in REAL_COMMANDS]
+)
+def test_the_real_commands_write_nothing_for_bad_input(tmp_path, module, args, field):
     out = tmp_path / "out"
-    proc = run_module("experiments.correlated", *args, f"out_dir={out}", cwd=tmp_path)
+    proc = run_module(module, *args, f"out_dir={out}", cwd=tmp_path)
     assert_one_line_error(proc, field)
-    assert not out.exists() and not (tmp_path / ".cache").exists()
+    assert not out.exists() and not (tmp_path / ".cache").exists() and not (tmp_path / "outputs").exists()
 
 
 def test_empty_figure_list_never_touches_the_default_figures_folder(tmp_path):

@@ -316,8 +316,8 @@ class SparsitySweep(FigureEntry):
             "| geometry | " + " | ".join(f"1−S={x:g}" for x in xs) + " |",
             "|---|" + "---:|" * len(xs),
         ]
-        for name, e in sweep.items():
-            cells = []
+        for name in (g for g in self.claims if g in sweep):
+            e, cells = sweep[name], []
             for x in xs:
                 if x not in e["feature_probability"]:
                     cells.append("–")
@@ -614,7 +614,8 @@ FIGURES = {
 
 def summary_markdown(summary: dict) -> str:
     """summary.md: the claims table, then each other figure's section, then the findings."""
-    figures = summary["figures"]
+    # Registry order, whatever order the entries come in (summary.json is written with sorted keys).
+    figures = {name: summary["figures"][name] for name in FIGURES if name in summary["figures"]}
     rows = [FIGURES[n].markdown(e)[0] for n, e in figures.items() if FIGURES[n].table == "claims"]
     lines = CLAIMS_HEADER + rows if rows else []
     for name, entry in figures.items():

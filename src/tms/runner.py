@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import multiprocessing
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -162,7 +163,11 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
 
 
 def _last_line(e: BaseException) -> str:
+    """The job's own error in one line: submitit wraps it in a report with the traceback."""
     if isinstance(e, TrainingDiverged):
         return str(e)
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    raised = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Diverged|Interrupt)\b.*", ln)]
+    if raised:
+        return raised[-1].rsplit(".", 1)[-1] if ":" not in raised[-1] else raised[-1].split(": ", 1)[1]
     return lines[-1] if lines else type(e).__name__
