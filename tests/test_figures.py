@@ -15,9 +15,18 @@ from tms.train import instance_layout
 
 @pytest.fixture(scope="module")
 def app() -> FiguresConfig:
-    return load_config("correlated", ["n_instances=4", "sparsity_sweep.n_instances=3", "train.steps=20",
-                                      "collapse_transition.n_instances=2", "learning_dynamics.n_instances=2",
-                                      "local_basis_scaling.n_instances=2", "local_basis_scaling.m=[3,6]"])
+    return load_config(
+        "correlated",
+        [
+            "n_instances=4",
+            "sparsity_sweep.n_instances=3",
+            "train.steps=20",
+            "collapse_transition.n_instances=2",
+            "learning_dynamics.n_instances=2",
+            "local_basis_scaling.n_instances=2",
+            "local_basis_scaling.m=[3,6]",
+        ],
+    )
 
 
 def seeds_of(job):
@@ -59,11 +68,20 @@ def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
 
 
 def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path, app):
-    app = load_config("correlated", ["n_instances=4", "sparsity_sweep.n_instances=2", "train.steps=10",
-                                     "collapse_transition.n_instances=1", "learning_dynamics.n_instances=2",
-                                     "local_basis_scaling.n_instances=2", "local_basis_scaling.m=[3]",
-                                     "sparsity_sweep.feature_probabilities=[0.05,0.3]",
-                                     "collapse_transition.feature_probabilities=[0.01,0.1]"])
+    app = load_config(
+        "correlated",
+        [
+            "n_instances=4",
+            "sparsity_sweep.n_instances=2",
+            "train.steps=10",
+            "collapse_transition.n_instances=1",
+            "learning_dynamics.n_instances=2",
+            "local_basis_scaling.n_instances=2",
+            "local_basis_scaling.m=[3]",
+            "sparsity_sweep.feature_probabilities=[0.05,0.3]",
+            "collapse_transition.feature_probabilities=[0.01,0.1]",
+        ],
+    )
     app.runner = RunnerConfig(kind="pool", workers=1)
     app.cache = False
     logs = []

@@ -72,8 +72,9 @@ def test_weights_plot_refuses_models_that_are_not_2d():
 
 
 def test_collapsed_sets_are_ringed_and_angles_say_dash_for_missing_features():
-    a = arrays_2d([[0, 5, 90, 200], [0, 90, 45, 135]], [0, 0, 1, 1], ("correlated", "correlated"),
-                  norms=[1, 1, 1, 0.01])
+    a = arrays_2d(
+        [[0, 5, 90, 200], [0, 90, 45, 135]], [0, 0, 1, 1], ("correlated", "correlated"), norms=[1, 1, 1, 0.01]
+    )
     fig = plot_weights_2d(a)
     rings = [c for ax in fig.axes for c in ax.collections if c.get_sizes().size and c.get_sizes()[0] == 260]
     assert len(rings) == 1  # model 0 collapsed set 1 (f0, f1 at 5 degrees)

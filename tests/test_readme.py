@@ -5,7 +5,7 @@ import re
 
 from tests.conftest import ROOT
 from tms.figures import summary_markdown
-from tms.readme import results_block, with_results
+from tms.readme import BEGIN, END, results_block, with_results
 
 
 def test_readme_notebook_example_runs(monkeypatch, tmp_path):
@@ -30,6 +30,6 @@ def test_committed_summary_md_renders_from_summary_json():
 
 
 def test_results_block_is_replaced_in_place():
-    readme = "intro\n<!-- results:begin (generated from figures/summary.md by `python -m experiments.readme`; do not edit) -->\nold\n<!-- results:end -->\nrest\n"
+    readme = f"intro\n{BEGIN}\nold\n{END}\nrest\n"
     new = with_results(readme, "| new |\n")
     assert results_block(new) == "| new |\n" and new.startswith("intro\n") and new.endswith("rest\n")

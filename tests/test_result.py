@@ -51,8 +51,11 @@ def test_select_by_feature_probability_seed_or_mask(result):
 
 def test_feature_sets_and_sampler_are_rebuilt_from_the_file_alone(tmp_path, result):
     loaded = TrainResult.load(result.save(tmp_path / "run.npz"))
-    assert loaded.feature_sets() == [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 3, 1),
-                                     FeatureSet("independent", 2, 1)]
+    assert loaded.feature_sets() == [
+        FeatureSet("correlated", 2, 1),
+        FeatureSet("anticorrelated", 3, 1),
+        FeatureSet("independent", 2, 1),
+    ]
     x = loaded.sampler(seed=1).sample_dense(4000).numpy()  # (6, 4000, 7)
     on = x > 0
     assert np.array_equal(on[..., 0], on[..., 1])  # the correlated pair is all-or-none

@@ -60,8 +60,14 @@ def test_submitit_local_runs_jobs_reports_a_failed_one_and_a_rerun_retrains_only
 @needs_submitit
 def test_figures_command_runs_through_submitit_local_into_the_cache(tmp_path):
     proc = run_module(
-        "experiments.correlated", "runner=submitit_local", "figures=[correlated_pairs]", "train.steps=20",
-        "n_instances=2", f"out_dir={tmp_path / 'out'}", f"cache_dir={tmp_path / 'cache'}", timeout=600,
+        "experiments.correlated",
+        "runner=submitit_local",
+        "figures=[correlated_pairs]",
+        "train.steps=20",
+        "n_instances=2",
+        f"out_dir={tmp_path / 'out'}",
+        f"cache_dir={tmp_path / 'cache'}",
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert "submitting 2 training jobs to submitit (local)" in proc.stdout

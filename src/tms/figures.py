@@ -170,6 +170,31 @@ def _model_and_control(results: dict) -> dict:
     return arrays
 
 
+def sweep_jobs(figure: str, part: str, base: RunConfig, probabilities, n_instances: int, controls: bool) -> list:
+    """Jobs of one part of a multi-part figure (a sweep geometry, a scaling cell), and of its
+    control as part "<part>.control", split into runs of similar cost."""
+    parts = {part: base}
+    if controls:
+        parts[f"{part}.control"] = control_config(base)
+    return [
+        Job((figure, name, g), group)
+        for name, cfg in parts.items()
+        for g, group in enumerate(sweep_configs(cfg, probabilities, n_instances))
+    ]
+
+
+def prefixed_arrays(results: dict, parts) -> dict:
+    """npz content of a multi-part figure: '<part>.<key>' per part, '<part>.control_W' for its control."""
+    arrays = {}
+    for part in parts:
+        model = merge_results([r for (name, _), r in sorted(results.items()) if name == part])
+        arrays.update({f"{part}.{k}": v for k, v in model.arrays().items()})
+        controls = [r for (name, _), r in sorted(results.items()) if name == f"{part}.control"]
+        if controls:
+            arrays[f"{part}.control_W"] = merge_results(controls).W
+    return arrays
+
+
 @dataclass(frozen=True)
 class ClaimFigure(FigureEntry):
     """A paper figure: one setup, its models and their controls, one claim.
@@ -260,26 +285,22 @@ class SparsitySweep(FigureEntry):
         check_sweep(app.sparsity_sweep, "sparsity_sweep")
 
     def jobs(self, app):
-        sc, jobs = app.sparsity_sweep, []
-        for geometry in self.claims:
-            base = run_config(app, geometry, f"{self.name}/{geometry}", sc.n_instances)
-            parts = {geometry: base}
-            if app.controls:
-                parts[f"{geometry}.control"] = control_config(base)
-            for part, cfg in parts.items():
-                for g, group in enumerate(sweep_configs(cfg, sc.feature_probabilities, sc.n_instances)):
-                    jobs.append(Job((self.name, part, g), group))
-        return jobs
+        sc = app.sparsity_sweep
+        return [
+            job
+            for geometry in self.claims
+            for job in sweep_jobs(
+                self.name,
+                geometry,
+                run_config(app, geometry, f"{self.name}/{geometry}", sc.n_instances),
+                sc.feature_probabilities,
+                sc.n_instances,
+                app.controls,
+            )
+        ]
 
     def arrays(self, results, app):
-        arrays = {}
-        for geometry in self.claims:
-            model = merge_results([r for (part, _), r in sorted(results.items()) if part == geometry])
-            arrays.update({f"{geometry}.{k}": v for k, v in model.arrays().items()})
-            controls = [r for (part, _), r in sorted(results.items()) if part == f"{geometry}.control"]
-            if controls:
-                arrays[f"{geometry}.control_W"] = merge_results(controls).W
-        return arrays
+        return prefixed_arrays(results, self.claims)
 
     def _labels(self, arrays) -> dict:
         out = {}
@@ -463,23 +484,11 @@ class LocalBasisScaling(FigureEntry):
                 n_instances=sc.n_instances,
                 seed=derive_seed(app.seed, f"{self.name}/{label}"),
             )
-            parts = {label: base}
-            if app.controls:
-                parts[f"{label}.control"] = control_config(base)
-            for part, cfg in parts.items():
-                for g, group in enumerate(sweep_configs(cfg, sc.feature_probabilities, sc.n_instances)):
-                    jobs.append(Job((self.name, part, g), group))
+            jobs += sweep_jobs(self.name, label, base, sc.feature_probabilities, sc.n_instances, app.controls)
         return jobs
 
     def arrays(self, results, app):
-        arrays = {}
-        for label, _, _ in scaling_cells(app):
-            model = merge_results([r for (part, _), r in sorted(results.items()) if part == label])
-            arrays.update({f"{label}.{k}": v for k, v in model.arrays().items()})
-            controls = [r for (part, _), r in sorted(results.items()) if part == f"{label}.control"]
-            if controls:
-                arrays[f"{label}.control_W"] = merge_results(controls).W
-        return arrays
+        return prefixed_arrays(results, [label for label, _, _ in scaling_cells(app)])
 
     @staticmethod
     def labels(arrays) -> list:

@@ -27,10 +27,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from tms.artifacts import load_arrays, write_bytes_atomic
+from tms.claims import LOCAL_BASIS_RATIO
 from tms.features import describe_layout
 from tms.geometry import align_2d
 from tms.metrics import collapsed, represented, set_members
-from tms.claims import LOCAL_BASIS_RATIO
 from tms.summary import PAPER_COLLAPSE_RANGES
 
 SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
@@ -382,8 +382,9 @@ def plot_local_basis_scaling(table: dict, gram_source, title: str = "", index: i
                 band = np.asarray([c[part]["ratio_mean_ci95"] for c in rows], dtype=float)
                 label = f"s = {s} sets, 1−S = {p:g}" + (" (control)" if part == "control" else "")
                 left.plot(ms, y, style, color=color, ms=4, lw=1.6 if part == "model" else 1.0, label=label)
-                left.fill_between(ms, band[:, 0], band[:, 1], color=color, alpha=0.15 if part == "model" else 0.06,
-                                  lw=0)
+                left.fill_between(
+                    ms, band[:, 0], band[:, 1], color=color, alpha=0.15 if part == "model" else 0.06, lw=0
+                )
         left.axhline(1.0, color="0.5", lw=0.8)
         left.axhline(LOCAL_BASIS_RATIO, color="0.3", lw=0.8, ls=":")
         left.text(ms[0], LOCAL_BASIS_RATIO * 1.05, "local-basis criterion", fontsize=7.5, color="0.3")
