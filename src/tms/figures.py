@@ -565,12 +565,13 @@ class LocalBasisScaling(FigureEntry):
         cells = entry["cells"]
         ratios = [c["model"]["ratio_mean"] for c in cells]
         worst = max(cells, key=lambda c: c["model"]["ratio_mean"])
+        lo, hi = (pct(f(c["fraction"] for c in cells)) for f in (min, max))
+        span = lo if lo == hi else f"{lo}–{hi}"
         return (
             f"**{self.title}**: the mean within/between |cos| ratio ranges from {min(ratios):.3f} "
             f"to {max(ratios):.3f} across {len(cells)} cells (largest at m={worst['m']}, s={worst['sets']}, "
             f"1−S={worst['feature_probability']:g}); "
-            f"the local-basis criterion holds in {pct(min(c['fraction'] for c in cells))}–"
-            f"{pct(max(c['fraction'] for c in cells))} of models per cell."
+            f"the local-basis criterion holds in {span} of models per cell."
         )
 
 
