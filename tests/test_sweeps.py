@@ -11,7 +11,7 @@ import pytest
 
 from tms.config import FeatureSet, RunConfig
 from tms.result import TrainResult
-from tms.sweeps import expected_nonzero, merge_results, probability_groups, sweep_configs
+from tms.sweeps import expected_active_units, expected_nonzero, merge_results, probability_groups, sweep_configs
 
 # --- probability_groups -------------------------------------------------------------------
 
@@ -22,8 +22,14 @@ def test_expected_nonzero_counts_samples_with_any_active_unit():
     assert expected_nonzero(1.0, 3, 10) == 10.0
 
 
-def test_probability_groups_splits_where_expected_count_exceeds_ratio_times_group_start():
-    # n_units = 1, batch = 64: expected count = 64 p = 1, 2, 3, 8, 16, 32, 64.
+def test_expected_active_units_counts_every_active_unit_of_a_sample():
+    assert expected_active_units(0.25, 1, 64) == 16.0
+    assert expected_active_units(0.5, 2, 64) == 64.0  # two units, each active half the time
+    assert expected_active_units(1.0, 3, 10) == 30.0
+
+
+def test_probability_groups_splits_where_expected_units_exceed_ratio_times_group_start():
+    # n_units = 1, batch = 64: expected units = 64 p = 1, 2, 3, 8, 16, 32, 64.
     ps = [k / 64 for k in (1, 2, 3, 8, 16, 32, 64)]
     groups = probability_groups(ps, n_units=1, batch=64, ratio=2.0)
     assert groups == [[1 / 64, 2 / 64], [3 / 64], [8 / 64, 16 / 64], [32 / 64, 64 / 64]]
@@ -34,16 +40,17 @@ def test_probability_groups_orders_by_cost_whatever_the_input_order():
     assert probability_groups(ps, 1, 64, 2.0) == [[1 / 64, 2 / 64], [0.25, 0.5], [1.0]]
 
 
-def test_probability_groups_counts_fewer_than_one_expected_sample_as_one():
+def test_probability_groups_counts_fewer_than_one_expected_unit_as_one():
     # 64 p = 0.0064, 0.064 and 2: all within a factor 2 of the floor of 1.
     assert probability_groups([1e-4, 1e-3, 2 / 64], 1, 64, 2.0) == [[1e-4, 1e-3, 2 / 64]]
 
 
-def test_probability_groups_uses_all_units_of_a_sample():
-    # batch 64, p = 1/4 and 1/2: 1 unit costs 16 and 32 (factor 2), 2 units cost 28 and 48
-    # (factor 1.71). At ratio 1.75 only the 1-unit costs are split.
-    assert probability_groups([0.25, 0.5], 1, 64, 1.75) == [[0.25], [0.5]]
-    assert probability_groups([0.25, 0.5], 2, 64, 1.75) == [[0.25, 0.5]]
+def test_probability_groups_split_dense_values_even_when_every_sample_is_nonzero():
+    # 20 independent features, batch 1024: at 1-S >= 0.1 almost every sample is non-zero
+    # (counting those would put all four in one run), but the active units grow 5-fold.
+    ps = [0.1, 0.2, 0.3, 0.5]
+    assert max(expected_nonzero(p, 20, 1024) for p in ps) < 2 * expected_nonzero(0.1, 20, 1024)
+    assert probability_groups(ps, 20, 1024, 2.0) == [[0.1, 0.2], [0.3, 0.5]]
 
 
 @pytest.mark.parametrize(("n_units", "batch", "ratio"), [(1, 1024, 2.0), (4, 1024, 2.0), (2, 4096, 1.5), (3, 256, 4.0)])
@@ -54,7 +61,7 @@ def test_probability_groups_hold_every_value_once_and_stay_within_ratio(n_units,
     assert sorted(p for g in groups for p in g) == sorted(ps)  # each value in exactly one group
 
     def cost(p):
-        return max(expected_nonzero(p, n_units, batch), 1.0)
+        return max(expected_active_units(p, n_units, batch), 1.0)
 
     for g in groups:
         costs = [cost(p) for p in g]
@@ -72,7 +79,7 @@ def test_sweep_configs_gives_each_group_its_values_and_n_instances():
     base.data.sets = [FeatureSet("correlated", 2, 2)]
     base.train.batch = 64
     before = copy.deepcopy(base)
-    ps = [0.5, 1 / 128, 0.25, 1 / 64]  # 2 units, batch 64: costs 48, 1 (floor), 28, ~2
+    ps = [0.5, 1 / 128, 0.25, 1 / 64]  # 2 units, batch 64: costs 64, 1 (floor), 32, 2
     configs = sweep_configs(base, ps, n_instances=5, ratio=2.0)
     assert [c.data.feature_probabilities for c in configs] == probability_groups(ps, 2, 64, 2.0)
     assert [c.data.feature_probabilities for c in configs] == [[1 / 128, 1 / 64], [0.25, 0.5]]

@@ -1,11 +1,13 @@
 """Sparsity sweeps along the instance axis, split into runs of similar cost.
 
-The sparse sampler pads every instance of a run to the largest number of non-zero samples in
-the batch, so one run holding 1-S = 0.005 and 1-S = 0.5 costs as much as if all were 0.5.
-``probability_groups`` therefore puts feature probabilities whose expected non-zero count per
-batch is within a factor of ``ratio`` into one run; ``merge_results`` stitches the runs back
-into one instance axis, ordered by feature probability. A model's initialisation seed depends
-on its run seed, feature probability and index only (``tms.seeds``), never on the grouping.
+The sparse sampler pads every instance of a run to the densest value in it, so one run holding
+1-S = 0.005 and 1-S = 0.5 costs as much as if all were 0.5. ``probability_groups`` therefore
+puts feature probabilities whose expected active units per batch are within a factor of
+``ratio`` into one run. (Counting not-all-zero samples instead saturates at the batch size: it
+put 1-S = 0.1 to 0.5 of 20 independent features into one run, which took twice as long as one
+run per value.) ``merge_results`` stitches the runs back into one instance axis, ordered by
+feature probability. A model's initialisation seed depends on its run seed, feature
+probability and index only (``tms.seeds``), never on the grouping; its batches do depend on it.
 """
 
 from __future__ import annotations
@@ -25,12 +27,18 @@ def expected_nonzero(feature_probability: float, n_units: int, batch: int) -> fl
     return batch * (1.0 - (1.0 - feature_probability) ** n_units)
 
 
+def expected_active_units(feature_probability: float, n_units: int, batch: int) -> float:
+    """Expected number of active units (independent features or whole sets) in a batch."""
+    return batch * feature_probability * n_units
+
+
 def probability_groups(feature_probabilities, n_units: int, batch: int, ratio: float = 2.0) -> list:
-    """Split feature probabilities into groups whose expected non-zero counts differ by at most ``ratio``x."""
-    order = sorted(feature_probabilities, key=lambda p: expected_nonzero(p, n_units, batch))
+    """Split feature probabilities into groups whose expected active units per batch differ by at
+    most ``ratio``x (fewer than one expected unit counts as one)."""
+    order = sorted(feature_probabilities)
     groups, start = [], None
     for p in order:
-        k = max(expected_nonzero(p, n_units, batch), 1.0)
+        k = max(expected_active_units(p, n_units, batch), 1.0)
         if start is None or k > ratio * start:
             groups.append([])
             start = k
