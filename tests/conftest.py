@@ -1,4 +1,5 @@
-"""Shared helpers: running entry points as a user would, and checking their error contract."""
+"""Shared helpers: running entry points as a user would, checking their error contract, and
+hand-made weights with known geometry."""
 
 from __future__ import annotations
 
@@ -8,9 +9,26 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- hand-made 2D weights with known geometry ----------------------------------------------
+
+PAIRS = np.array([0, 0, 1, 1])  # set_id of two sets of two
+
+
+def unit(deg):
+    """The unit vector at ``deg`` degrees in the plane."""
+    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
+
+
+def W_from_angles(*degrees, norms=None):
+    """A (2, n) weight matrix whose columns point at the given angles (unit norm by default)."""
+    norms = np.ones(len(degrees)) if norms is None else np.asarray(norms)
+    return np.stack([unit(d) * r for d, r in zip(degrees, norms, strict=True)], 1)  # (2, n)
 
 
 def run_module(module: str, *args: str, cwd=None, timeout: int = 300, env=None) -> subprocess.CompletedProcess:

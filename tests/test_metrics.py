@@ -3,19 +3,9 @@
 import numpy as np
 import pytest
 
+from tests.conftest import PAIRS, W_from_angles
 from tms import metrics
 from tms.claims import CLAIMS, summarize_claim
-
-PAIRS = np.array([0, 0, 1, 1])
-
-
-def unit(deg):
-    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
-
-
-def W_from_angles(*degrees, norms=None):
-    norms = np.ones(len(degrees)) if norms is None else np.asarray(norms)
-    return np.stack([unit(d) * r for d, r in zip(degrees, norms, strict=True)], 1)  # (2, n)
 
 
 def test_pair_angles_and_cosines():

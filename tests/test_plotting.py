@@ -6,12 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, unit
 from tms.plotting import plot_gram, plot_sparsity_sweep, plot_weights_2d, setup_line
-
-
-def unit(deg):
-    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
 
 
 def arrays_2d(degrees_per_model, set_id, set_kind=("correlated",), p=None, norms=None):

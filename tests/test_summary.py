@@ -3,20 +3,9 @@
 import numpy as np
 import pytest
 
+from tests.conftest import PAIRS, W_from_angles
 from tms import stats, summary
 from tms.summary import PAPER_COLLAPSE_RANGES
-
-PAIRS = np.array([0, 0, 1, 1])
-
-
-def unit(deg):
-    return np.array([np.cos(np.deg2rad(deg)), np.sin(np.deg2rad(deg))])
-
-
-def W_from_angles(*degrees, norms=None):
-    norms = np.ones(len(degrees)) if norms is None else np.asarray(norms)
-    return np.stack([unit(d) * r for d, r in zip(degrees, norms, strict=True)], 1)  # (2, n)
-
 
 ORTHO = W_from_angles(0, 90, 45, 135)  # both correlated pairs orthogonal: the claim holds
 OPPOSITE = W_from_angles(0, 180, 90, 270)  # both pairs antipodal: the claim fails
