@@ -54,8 +54,7 @@ def main(argv=None) -> int:
     if not root.is_dir():
         return _error("path", f"{root} is not a folder", 2)
     if bool(args.plot) != bool(args.by):
-        print("error: --plot and --by go together", file=sys.stderr)
-        return 2
+        return _error("--by" if args.plot else "--plot", "--plot and --by go together", 2)
     agg = collect(root)
     for job, reason in agg.skipped:
         print(f"skipped {job}: {reason}", file=sys.stderr)

@@ -22,6 +22,9 @@ def main() -> int:
     if BEGIN not in text or END not in text:
         print(f"error: README.md: the results markers are missing ({BEGIN} ... {END})", file=sys.stderr)
         return 2
+    if not summary.is_file():
+        print(f"error: {summary}: not found; run python -m experiments.correlated first", file=sys.stderr)
+        return 2
     new = with_results(text, summary.read_text())
     if new != text:
         write_text_atomic(readme, new)

@@ -367,3 +367,11 @@ def test_aggregate_rejects_an_unknown_column_in_one_line(tmp_path):
     proc = run_module("experiments.aggregate", str(tmp_path), "--plot", "nope", "--by", "seed")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: --plot: unknown column 'nope'; allowed: final_loss_mean"]
+
+
+@pytest.mark.parametrize(("args", "missing"), [(["--plot", "final_loss_mean"], "--by"), (["--by", "seed"], "--plot")])
+def test_plot_without_by_names_the_missing_option_in_one_line(tmp_path, capsys, args, missing):
+    make_job(tmp_path, "0", ["seed=0"], {"final_loss_mean": 0.5})
+    code, err = run_main(capsys, tmp_path, *args)
+    assert code == 2 and err == [f"error: {missing}: --plot and --by go together"]
+    assert not (tmp_path / "aggregate.csv").exists()

@@ -46,6 +46,26 @@ FIGURES = [
     (["sparsity_sweep.feature_probabilities=[]"], "sparsity_sweep.feature_probabilities"),
     (["collapse_transition.feature_probabilities=[0.1,2]"], "collapse_transition.feature_probabilities"),
     (["learning_dynamics.n_snapshots=1"], "learning_dynamics.n_snapshots"),
+    (["learning_dynamics.n_snapshots=2"], "learning_dynamics.n_snapshots"),  # would miss the final step
+    (["n_instances=100000000"], "n_instances"),  # the memory of the runs the figures build
+    (["sparsity_sweep.n_instances=100000000"], "n_instances"),
+    (["seed=9223372036854775808"], "seed"),
+    (["local_basis_scaling.m=[10,10]"], "local_basis_scaling.m"),
+    # Setups that a figure's claim cannot measure: refused before training, not after.
+    (
+        ["setups.correlated_pairs.data.feature_probabilities=[0.05,0.1]"],
+        "setups.correlated_pairs.data.feature_probabilities",
+    ),
+    (["setups.correlated_pairs.data.sets.0.kind=independent"], "setups.correlated_pairs.data.sets"),
+    (["setups.anticorrelated_pairs.data.sets.0.kind=correlated"], "setups.anticorrelated_pairs.data.sets[0].kind"),
+    (
+        ["setups.correlated_three_sets.model.m=3", "figures=[sparsity_sweep]"],
+        "setups.correlated_three_sets.model.m",
+    ),
+    (
+        ["setups.correlated_three_sets.model.m=3", "figures=[collapse_transition]"],
+        "setups.correlated_three_sets.model.m",
+    ),
     (["local_basis_scaling.m=[1]"], "local_basis_scaling.m"),
     (["runner=submitit_local", "cache=false"], "cache"),
     (["runner.kind=weird"], "runner.kind"),

@@ -89,12 +89,13 @@ def test_summary_has_an_interval_beside_every_fraction_and_a_paired_test_per_con
     assert "| `correlated_pairs` |" in proc.stdout
 
 
-def test_figures_selection_writes_only_those_figures(tmp_path):
+def test_figures_selection_writes_only_those_figures_and_no_hydra_record(tmp_path):
     proc = run_module(
         "experiments.correlated", f"out_dir={tmp_path}", "figures=[correlated_pairs]", "train.steps=5", "n_instances=2"
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["correlated_pairs.png"]
+    stems = ["correlated_pairs.npz", "correlated_pairs.png", "correlated_pairs.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [*stems, "summary.json", "summary.md", "timing.json"]
 
 
 def test_multirun_sweeps_a_figure_setting_into_one_folder_per_job(tmp_path):

@@ -78,3 +78,15 @@ def test_claims_on_ideal_solutions():
     assert row["fraction"] == 0.5 and row["control_fraction"] == 0.0
     assert row["n_instances"] == 2 and row["only_model"] == 1 and row["only_control"] == 0
     assert row["fraction_ci95"][0] < 0.5 < row["fraction_ci95"][1]
+
+
+def test_orthogonal_needs_every_pair_near_90_degrees_not_only_the_mean():
+    # Two sets of 3 in m = 3, each feature antipodal to one of the other set. In the first set
+    # one pair is 60 degrees apart: |cos| = 0.5, 0, 0 averages 0.167 < cos 80 = 0.174.
+    v = np.array([0.5, np.sqrt(3) / 2, 0.0])
+    skewed = np.stack([np.eye(3)[0], v, np.eye(3)[2]], 1)  # (3, 3)
+    octahedron = np.eye(3)
+    set_id = np.array([0, 0, 0, 1, 1, 1])
+    W = np.stack([np.concatenate([octahedron, -octahedron], 1), np.concatenate([skewed, -skewed], 1)])  # (2, 3, 6)
+    assert metrics.within_set_abs_cos(W, set_id)[1, 0] < np.cos(np.deg2rad(80))
+    assert CLAIMS["learning_dynamics"].holds(W, set_id).tolist() == [True, False]

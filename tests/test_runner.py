@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import run_module
 from tms import DataConfig, FeatureSet, RunConfig, TrainConfig
 from tms.cache import RunCache, run_key
+from tms.errors import ConfigError
 from tms.figure_config import RunnerConfig
 from tms.runner import Job, RunnerError, run_jobs
 from tms.train import train
@@ -41,6 +42,23 @@ def test_cached_jobs_are_not_retrained(tmp_path):
     run_jobs([job("a"), job("b", seed=5)], RunnerConfig(kind="pool", workers=1), cache, log=logs.append)
     assert logs[0] == f"reused 1 of 2 training jobs from {tmp_path}"
     assert sum("trained" in line for line in logs) == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pool_finishes_and_caches_the_other_jobs_when_one_fails(tmp_path, workers):
+    cache = RunCache(tmp_path)
+    good, bad, other = job("good", seed=1), job("bad", lr=1000.0), job("other", seed=2)  # lr = 1000 diverges
+    with pytest.raises(RunnerError, match=r"1 of 3 training jobs failed \(bad: non-finite loss.*the others are cached"):
+        run_jobs([bad, good, other], RunnerConfig(kind="pool", workers=workers), cache, log=lambda *_: None)
+    assert cache.get(run_key(good.config)) is not None and cache.get(run_key(other.config)) is not None
+    assert cache.get(run_key(bad.config)) is None
+
+
+def test_config_error_survives_the_trip_back_from_a_worker():
+    import pickle
+
+    e = pickle.loads(pickle.dumps(ConfigError("train.lr", "must be > 0")))
+    assert isinstance(e, ConfigError) and e.field == "train.lr" and str(e) == "train.lr: must be > 0"
 
 
 @needs_submitit

@@ -6,7 +6,11 @@ class ConfigError(ValueError):
 
     def __init__(self, field: str, message: str):
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
+
+    def __reduce__(self):  # survives pickling, e.g. back from a worker process
+        return type(self), (self.field, self.message)
 
 
 class TrainingDiverged(RuntimeError):

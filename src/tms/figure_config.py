@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tms.config import (
+    MAX_SEED,
     DataConfig,
     ModelConfig,
     TrainConfig,
     check_int,
     is_number,
     n_features,
+    validate,
     validate_data,
     validate_model,
     validate_train,
@@ -113,16 +115,35 @@ def check_sweep(sweep: SweepConfig, prefix: str) -> None:
     check_int(sweep.n_instances, f"{prefix}.n_instances", 1)
 
 
-def check_setup(app: FiguresConfig, name: str, m: int | None = None) -> Setup:
-    """The named setup, validated (and with exactly ``m`` hidden dimensions if given)."""
+def check_setup(
+    app: FiguresConfig, name: str, m: int | None = None, kind: str | None = None, single: bool = False
+) -> Setup:
+    """The named setup, validated. Optionally: exactly ``m`` hidden dimensions; feature sets of
+    ``kind`` (at least one, and no set of another kind; independent features may be added);
+    ``single`` feature probability (no instance-axis list)."""
     if name not in app.setups:
         have = ", ".join(sorted(app.setups)) or "none"
         raise ConfigError(f"setups.{name}", f"missing; the selected figures need it (have: {have})")
     setup = app.setups[name]
-    validate_data(setup.data, f"setups.{name}.data")
-    validate_model(setup.model, n_features(setup.data), f"setups.{name}.model")
+    where = f"setups.{name}"
+    validate_data(setup.data, f"{where}.data")
+    validate_model(setup.model, n_features(setup.data), f"{where}.model")
     if m is not None and setup.model.m != m:
-        raise ConfigError(f"setups.{name}.model.m", f"got {setup.model.m}; this figure needs m = {m}")
+        raise ConfigError(f"{where}.model.m", f"got {setup.model.m}; this figure needs m = {m}")
+    if kind is not None:
+        kinds = [s.kind for s in setup.data.sets]
+        for i, k in enumerate(kinds):
+            if k not in (kind, "independent"):
+                raise ConfigError(
+                    f"{where}.data.sets[{i}].kind", f"got {k!r}; this figure's claim is about {kind} sets"
+                )
+        if kind not in kinds:
+            raise ConfigError(f"{where}.data.sets", f"has no {kind} set; this figure's claim is about {kind} sets")
+    if single and setup.data.feature_probabilities:
+        raise ConfigError(
+            f"{where}.data.feature_probabilities",
+            "this figure trains one feature probability; set data.feature_probability (sweeps have their own figures)",
+        )
     return setup
 
 
@@ -137,14 +158,21 @@ def validate_figures(app: FiguresConfig, registry) -> FiguresConfig:
     if len(set(names)) != len(names):
         raise ConfigError("figures", f"got {list(names)}; each figure at most once")
     validate_train(app.train)
-    for field_name, lowest in (("n_instances", 1), ("n_shown", 1), ("seed", 0)):
+    for field_name, lowest in (("n_instances", 1), ("n_shown", 1)):
         check_int(getattr(app, field_name), field_name, lowest)
+    check_int(app.seed, "seed", 0, MAX_SEED)
     for field_name in ("controls", "cache"):
         if not isinstance(getattr(app, field_name), bool):
             raise ConfigError(field_name, f"got {getattr(app, field_name)!r}; must be true or false")
     validate_runner(app.runner, app.cache)
     for name in names:
         registry[name].validate(app)
+    for name in names:  # the runs themselves, e.g. their memory, before any of them trains
+        for job in registry[name].jobs(app):
+            try:
+                validate(job.config)
+            except ConfigError as e:
+                raise ConfigError(e.field, f"{e.message} (training job '{job.label}')") from None
     return app
 
 

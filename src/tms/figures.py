@@ -29,7 +29,7 @@ from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, check_int
 from tms.controls import control_config
 from tms.errors import ConfigError
 from tms.features import describe_layout
-from tms.figure_config import FiguresConfig, check_probabilities, check_setup, check_sweep, validate_figures
+from tms.figure_config import FiguresConfig, check_setup, check_sweep, validate_figures
 from tms.plotting import (
     plot_collapse_transition,
     plot_gram,
@@ -211,7 +211,9 @@ class ClaimFigure(FigureEntry):
         return (self.setup,)
 
     def validate(self, app):
-        check_setup(app, self.setup, m=None if self.heatmap else 2)
+        claim = CLAIMS[self.claim]
+        m = claim.m if self.heatmap else 2  # aligned 2D weight plots need m = 2
+        check_setup(app, self.setup, m=m, kind=claim.set_kind, single=True)
 
     def jobs(self, app):
         cfg = run_config(app, self.setup, self.name, app.n_instances)
@@ -248,9 +250,11 @@ class LearningDynamics(ClaimFigure):
     """A setup trained with W snapshots: W^T W through training and geometry over time."""
 
     def validate(self, app):
-        check_setup(app, self.setup)
+        claim = CLAIMS[self.claim]
+        check_setup(app, self.setup, m=claim.m, kind=claim.set_kind, single=True)
         check_int(app.learning_dynamics.n_instances, "learning_dynamics.n_instances", 1)
-        check_int(app.learning_dynamics.n_snapshots, "learning_dynamics.n_snapshots", 2)
+        # 3 is the fewest that include step 0 and the final step (log_spaced_steps: 0, 1, steps).
+        check_int(app.learning_dynamics.n_snapshots, "learning_dynamics.n_snapshots", 3)
 
     def jobs(self, app):
         ld = app.learning_dynamics
@@ -281,7 +285,8 @@ class SparsitySweep(FigureEntry):
         return self.claims
 
     def validate(self, app):
-        super().validate(app)
+        for name in self.claims:
+            check_setup(app, name, m=CLAIMS[name].m, kind=CLAIMS[name].set_kind)
         check_sweep(app.sparsity_sweep, "sparsity_sweep")
 
     def jobs(self, app):
@@ -349,7 +354,7 @@ class SparsitySweep(FigureEntry):
                     mark = " ✓" if e["paired_p"][k] < stats.ALPHA and e["difference"][k] > 0 else ""
                     text += f"<br>ctrl {pct_ci(e['control_fraction'][k], e['control_fraction_ci95'][k])}{mark}"
                 cells.append(text)
-            lines.append(f"| `{name}` ({entry['labels'][name].split(':')[0]}) | " + " | ".join(cells) + " |")
+            lines.append(f"| `{name}` ({CLAIMS[name].short}) | " + " | ".join(cells) + " |")
         return lines
 
 
@@ -363,7 +368,7 @@ class CollapseTransition(FigureEntry):
         return (self.setup,)
 
     def validate(self, app):
-        check_setup(app, self.setup, m=2)
+        check_setup(app, self.setup, m=2, kind="correlated")
         check_sweep(app.collapse_transition, "collapse_transition")
 
     def jobs(self, app):
@@ -372,29 +377,20 @@ class CollapseTransition(FigureEntry):
         default run.)"""
         sc = app.collapse_transition
         base = run_config(app, self.setup, self.name, sc.n_instances)
-        groups = sweep_configs(base, sc.feature_probabilities, sc.n_instances)
-        return [Job((self.name, "model", g), group) for g, group in enumerate(groups)]
+        return sweep_jobs(self.name, "model", base, sc.feature_probabilities, sc.n_instances, controls=False)
 
     def arrays(self, results, app):
         return _model_and_control(results)
-
-    def _per_point(self, arrays):
-        counts = collapse_counts(arrays["W"], arrays["set_id"])
-        out = {"model": collapse_by_point(arrays["feature_probability"], counts)}
-        if "control_W" in arrays:
-            out["control"] = collapse_by_point(
-                arrays["feature_probability"], collapse_counts(arrays["control_W"], arrays["set_id"])
-            )
-        return out
 
     def draw(self, arrays, entry, app):
         return plot_collapse_transition(arrays, entry["per_point"], title=self.title)
 
     def summarize(self, arrays):
+        p = arrays["feature_probability"]
         counts = collapse_counts(arrays["W"], arrays["set_id"])
         sets = int(np.max(arrays["set_id"])) + 1
-        entry = {"setup": setup_summary(arrays), "per_point": self._per_point(arrays)}
-        entry.update(collapse_agreement(arrays["feature_probability"], counts, sets))
+        entry = {"setup": setup_summary(arrays), "per_point": {"model": collapse_by_point(p, counts)}}
+        entry.update(collapse_agreement(p, counts, sets))
         return entry
 
     def markdown(self, entry):
@@ -469,8 +465,9 @@ class LocalBasisScaling(FigureEntry):
                 raise ConfigError(f"local_basis_scaling.{field_name}", "must list at least one value")
             for v in values:
                 check_int(v, f"local_basis_scaling.{field_name}", 2)
-        check_probabilities(sc.feature_probabilities, "local_basis_scaling.feature_probabilities")
-        check_int(sc.n_instances, "local_basis_scaling.n_instances", 1)
+            if len(set(values)) != len(values):
+                raise ConfigError(f"local_basis_scaling.{field_name}", f"got {list(values)}; values must be distinct")
+        check_sweep(sc, "local_basis_scaling")
 
     def jobs(self, app):
         sc, jobs = app.local_basis_scaling, []
@@ -631,7 +628,7 @@ def summary_markdown(summary: dict) -> str:
     for name, entry in figures.items():
         if FIGURES[name].table != "claims":
             lines += FIGURES[name].markdown(entry)
-    findings = [FIGURES[n].finding(e) for n, e in figures.items() if FIGURES[n].finding(e)]
+    findings = [f for n, e in figures.items() if (f := FIGURES[n].finding(e))]
     if findings:
         lines += ["", "**Findings, computed from the numbers above:**", ""] + [f"- {f}" for f in findings]
     lines += ["", f"Verdict rule: {VERDICT_RULE}"]

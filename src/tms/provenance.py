@@ -2,7 +2,7 @@
 
 Every value is stable for a given commit and environment, so artifacts regenerated from the
 same commit stay byte-identical. ``dirty`` says whether code or configs (src/, experiments/,
-configs/, pyproject.toml) had uncommitted changes; regenerated figures themselves do not count.
+configs/, benchmarks/, pyproject.toml) had uncommitted changes; regenerated figures themselves do not count.
 """
 
 from __future__ import annotations

@@ -105,15 +105,32 @@ def _run_pool(todo, workers: int, cache, keys, results, log) -> None:
             cache.put(keys[job.key], result)
         log(f"[{done}/{len(todo)}] trained {job.label} ({time.perf_counter() - start:.0f}s)")
 
+    failed = []  # one failed job must not cost the others: report them all at the end
     if workers <= 1 or len(todo) <= 1:
         for done, job in enumerate(todo, 1):
-            finished(job, train(job.config, snapshot_steps=job.snapshot_steps, label=job.label), done)
+            try:
+                result = train(job.config, snapshot_steps=job.snapshot_steps, label=job.label)
+            except Exception as e:
+                failed.append(f"{job.label}: {e}")
+                continue
+            finished(job, result, done)
+        _raise_failed(failed, len(todo), cached=cache is not None)
         return
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         futures = {pool.submit(_train_in_worker, job.config, job.snapshot_steps): job for job in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            finished(futures[future], future.result(), done)
+        try:
+            for done, future in enumerate(as_completed(futures), 1):
+                try:
+                    result = future.result()
+                except Exception as e:
+                    failed.append(f"{futures[future].label}: {e}")
+                    continue
+                finished(futures[future], result, done)
+        except BaseException:  # Ctrl-C: do not train the queued jobs before exiting
+            pool.shutdown(cancel_futures=True)
+            raise
+    _raise_failed(failed, len(todo), cached=cache is not None)
 
 
 def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, log) -> None:
@@ -155,11 +172,17 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
             continue
         results[job.key] = hit
         log(f"[{done}/{len(todo)}] trained {job.label} (submitit job {handle.job_id})")
+    _raise_failed(failed, len(todo), cached=True)
+
+
+def _raise_failed(failed: list, total: int, cached: bool) -> None:
     if failed:
-        raise RunnerError(
-            f"{len(failed)} of {len(todo)} training jobs failed ({'; '.join(failed)}); "
+        then = (
             "the others are cached, so rerunning the same command retrains only these"
+            if cached
+            else "nothing was cached (cache=false)"
         )
+        raise RunnerError(f"{len(failed)} of {total} training jobs failed ({'; '.join(failed)}); {then}")
 
 
 def _last_line(e: BaseException) -> str:
