@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -91,6 +92,9 @@ def check_overrides(config_name: str, argv=None) -> None:
     creates or writes anything."""
     args = [a for a in (sys.argv[1:] if argv is None else argv) if "=" in a and not a.startswith("-")]
     with one_line_errors():
+        launcher = next((a.split("=", 1)[1] for a in args if a.startswith("hydra/launcher=")), "")
+        if "slurm" in launcher and shutil.which("sbatch") is None:
+            raise ConfigError("hydra/launcher", f"{launcher} needs SLURM, but sbatch is not on this machine's PATH")
         for combo in job_combinations(_options(args)):
             app = load_config(config_name, combo, config_dir=CONFIGS)
             check_folders(app)

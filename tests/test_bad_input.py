@@ -6,6 +6,7 @@ a few run the real command in a fresh folder, to show the whole path writes noth
 """
 
 import os
+import shutil
 
 import pytest
 import torch
@@ -33,6 +34,8 @@ TRAIN = [
 ]
 if not torch.cuda.is_available():
     TRAIN.append((["train.device=cuda"], "train.device"))
+if shutil.which("sbatch") is None:  # SLURM launchers on a machine without SLURM
+    TRAIN.append((["-m", "hydra/launcher=tms_slurm", "seed=0,1"], "hydra/launcher"))
 
 FIGURES = [
     (["figures=[]"], "figures"),
@@ -69,6 +72,7 @@ FIGURES = [
     (["local_basis_scaling.m=[1]"], "local_basis_scaling.m"),
     (["runner=submitit_local", "cache=false"], "cache"),
     (["runner.kind=weird"], "runner.kind"),
+    *([(["runner=submitit_slurm"], "runner")] if shutil.which("sbatch") is None else []),
     (["runner=weird"], "runner"),
     (["+no_such=1"], "no_such"),
     (["-m", "figures=[correlated_pairs],[nope]"], "figures"),

@@ -3,7 +3,7 @@
 import json
 import re
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_module
 from tms.figures import summary_markdown
 from tms.readme import BEGIN, END, results_block, with_results
 
@@ -33,3 +33,21 @@ def test_results_block_is_replaced_in_place():
     readme = f"intro\n{BEGIN}\nold\n{END}\nrest\n"
     new = with_results(readme, "| new |\n")
     assert results_block(new) == "| new |\n" and new.startswith("intro\n") and new.endswith("rest\n")
+
+
+def readme_error_examples():
+    """(args, expected stderr line) for every `$ python -m experiments.train ...` shown with its error."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    out = []
+    for cmd, nxt in zip(lines, lines[1:], strict=False):
+        if cmd.startswith("$ python -m experiments.train ") and nxt.startswith("error: "):
+            out.append((cmd.split()[4:], nxt))
+    return out
+
+
+def test_readme_error_examples_print_what_the_readme_shows(tmp_path):
+    examples = readme_error_examples()
+    assert len(examples) >= 3
+    for i, (args, expected) in enumerate(examples):
+        proc = run_module("experiments.train", *args, f"out_dir={tmp_path / str(i)}", "train.progress=false")
+        assert proc.returncode != 0 and proc.stderr.strip().splitlines()[-1] == expected, (args, proc.stderr)

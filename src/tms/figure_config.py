@@ -7,6 +7,7 @@ defaults. ``validate_figures`` checks every field before anything is trained or 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 
 from tms.config import (
@@ -192,3 +193,5 @@ def validate_runner(runner: RunnerConfig, cache: bool) -> None:
             import submitit  # noqa: F401
         except ImportError:
             raise ConfigError("runner", f"{runner.kind} needs submitit: pip install -e '.[sweep]'") from None
+        if runner.kind == "submitit_slurm" and shutil.which("sbatch") is None:
+            raise ConfigError("runner", "submitit_slurm needs SLURM, but sbatch is not on this machine's PATH")
