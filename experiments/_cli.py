@@ -90,10 +90,12 @@ def job_combinations(options) -> list:
 def check_overrides(config_name: str, argv=None) -> None:
     """Compose and validate every job of a (multi)run, and check its folders, before Hydra
     creates or writes anything."""
-    args = [a for a in (sys.argv[1:] if argv is None else argv) if "=" in a and not a.startswith("-")]
+    raw = sys.argv[1:] if argv is None else argv
+    args = [a for a in raw if "=" in a and not a.startswith("-")]
     with one_line_errors():
         launcher = next((a.split("=", 1)[1] for a in args if a.startswith("hydra/launcher=")), "")
-        if "slurm" in launcher and shutil.which("sbatch") is None:
+        launching = {"-m", "--multirun"} & set(raw) and not {"-c", "--cfg"} & set(raw)  # a launcher runs only then
+        if launching and "slurm" in launcher and shutil.which("sbatch") is None:
             raise ConfigError("hydra/launcher", f"{launcher} needs SLURM, but sbatch is not on this machine's PATH")
         for combo in job_combinations(_options(args)):
             app = load_config(config_name, combo, config_dir=CONFIGS)
