@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +17,7 @@ from omegaconf import OmegaConf
 
 from tms.artifacts import ArtifactError
 from tms.errors import ConfigError, TrainingDiverged
-from tms.figure_config import FiguresConfig
+from tms.figure_config import FiguresConfig, check_slurm
 from tms.hydra_config import load_config, without_hydra
 from tms.runner import RunnerError
 
@@ -95,8 +94,8 @@ def check_overrides(config_name: str, argv=None) -> None:
     with one_line_errors():
         launcher = next((a.split("=", 1)[1] for a in args if a.startswith("hydra/launcher=")), "")
         launching = {"-m", "--multirun"} & set(raw) and not {"-c", "--cfg"} & set(raw)  # a launcher runs only then
-        if launching and "slurm" in launcher and shutil.which("sbatch") is None:
-            raise ConfigError("hydra/launcher", f"{launcher} needs SLURM, but sbatch is not on this machine's PATH")
+        if launching and "slurm" in launcher:
+            check_slurm("hydra/launcher", launcher)
         for combo in job_combinations(_options(args)):
             app = load_config(config_name, combo, config_dir=CONFIGS)
             check_folders(app)

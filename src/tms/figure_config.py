@@ -177,6 +177,12 @@ def validate_figures(app: FiguresConfig, registry) -> FiguresConfig:
     return app
 
 
+def check_slurm(field_name: str, what: str) -> None:
+    """SLURM jobs are submitted from this machine: its ``sbatch`` must be on PATH."""
+    if shutil.which("sbatch") is None:
+        raise ConfigError(field_name, f"{what} needs SLURM, but sbatch is not on this machine's PATH")
+
+
 def validate_runner(runner: RunnerConfig, cache: bool) -> None:
     if runner.kind not in RUNNERS:
         raise ConfigError("runner.kind", f"got {runner.kind!r}; allowed: {', '.join(RUNNERS)}")
@@ -193,5 +199,5 @@ def validate_runner(runner: RunnerConfig, cache: bool) -> None:
             import submitit  # noqa: F401
         except ImportError:
             raise ConfigError("runner", f"{runner.kind} needs submitit: pip install -e '.[sweep]'") from None
-        if runner.kind == "submitit_slurm" and shutil.which("sbatch") is None:
-            raise ConfigError("runner", "submitit_slurm needs SLURM, but sbatch is not on this machine's PATH")
+        if runner.kind == "submitit_slurm":
+            check_slurm("runner", runner.kind)
