@@ -194,7 +194,7 @@ class FeatureSampler:
         self.unit_share = torch.as_tensor(share, device=device, dtype=torch.float64)  # (U,)
         self.any_choice = bool((share > 1).any())
         self.ragged = bool((emits != width).any())
-        self.unit_emits = torch.as_tensor(np.arange(width) < emits[:, None], device=device)  # (U, width)
+        self.unit_emits = torch.as_tensor(np.arange(width) < emits[:, None], device=device, dtype=torch.float64)  # (U, width) 0/1
         # Dense reference path: feature f is on iff its unit's uniform lies in [lo_f, hi_f) c [0, p).
         slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
         share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)
@@ -245,8 +245,15 @@ class FeatureSampler:
 
     def sample_dense(self, batch: int) -> torch.Tensor:
         """A full batch, (I, batch, n): one uniform per unit, one value per feature."""
-        u = self._rand(self.n_instances, batch, self.n_units)[..., self.unit_of_feature]  # (I, B, n)
-        on = (u >= self.lo) & (u < self.hi)
+        u = self._rand(self.n_instances, batch, self.n_units)  # (I, B, U)
+        if not self.identity_units:
+            u = u[..., self.unit_of_feature]  # (I, B, n)
+        # Masks as float 0/1 (comparisons into float outputs): bool masks are several times
+        # slower on CPU. lo is 0 (and u >= 0) unless a set is anticorrelated.
+        low = torch.ge(u, self.lo, out=torch.empty_like(u)) if self.any_choice else None
+        on = torch.lt(u, self.hi, out=u)  # (I, B, n), u is not needed after this
+        if low is not None:
+            on.mul_(low)
         return self._rand(*u.shape).mul_(on)
 
     def sample_sparse(self, batch: int, reuse: bool = False) -> SparseBatch:
@@ -297,15 +304,17 @@ class FeatureSampler:
     def _from_geometric_skips(self, batch: int, reuse: bool) -> SparseBatch:
         I, U, n, width = self.n_instances, self.n_units, self.structure.n, self.width
         pos = self._active_slots(batch * U)  # (I, T)
-        valid = pos < batch * U  # (I, T): a prefix of each row
+        # Masks and counters stay float64 here: on CPU, bool masks and integer cumsums are
+        # several times slower than the same float work.
+        valid = torch.lt(pos, batch * U, out=torch.empty_like(pos))  # (I, T) 0/1, a prefix of each row
         sample = torch.div(pos, U).floor_()  # (I, T)
         unit = torch.sub(pos, sample, alpha=U)  # (I, T) whole numbers in [0, U)
         # Rows: each instance's not-all-zero samples, renumbered 0..K_i - 1 in order.
-        new = torch.empty_like(valid)
-        new[:, 0] = True
+        new = torch.empty_like(pos)
+        new[:, 0] = 1.0
         torch.ne(sample[:, 1:], sample[:, :-1], out=new[:, 1:])
-        row = new.cumsum(1, dtype=torch.float64).sub_(1)  # (I, T)
-        n_valid = valid.sum(1, keepdim=True)  # (I, 1)
+        row = new.cumsum_(1).sub_(1)  # (I, T)
+        n_valid = valid.sum(1, keepdim=True).to(torch.long)  # (I, 1)
         K = int(row.gather(1, (n_valid - 1).clamp_(min=0)).add_(1).mul_(n_valid > 0).max()) if I else 0
         scratch = I * K * n
         if K == 0:  # every sample of every instance is all-zero
@@ -324,14 +333,15 @@ class FeatureSampler:
         value = self._rand(I, index.shape[1], width)  # (I, T, width)
         if width > 1:  # each unit switches on up to `width` consecutive features
             index = index[..., None] + torch.arange(width, device=self.device, dtype=torch.float64)
-        keep = valid[..., None]
+        keep = valid[..., None]  # (I, T, 1) or (I, T, width), float64 0/1
         if self.ragged:
-            keep = keep & self.unit_emits[unit.to(torch.long)]
-        index = torch.where(keep, index.view(I, -1, width), scratch)
-        value = torch.where(keep, value, 0.0)
-        index, value = index.to(torch.long).view(I, -1), value.view(I, -1)
+            keep = keep * self.unit_emits[unit.to(torch.long)]
+        # Entries not kept point at the scratch position with value 0 (arithmetic masking:
+        # torch.where and masked_fill are several times slower on CPU).
+        index = index.view(I, -1, width).sub(scratch).mul_(keep).add_(scratch).to(torch.long).view(I, -1)
+        value = value.mul_(keep.to(torch.float32)).view(I, -1)
         x = self._zero_buffer(scratch + 1, reuse)
-        x[index.view(-1)] = value.view(-1)
+        x.scatter_(0, index.view(-1), value.view(-1))  # positions increase along each row
         if reuse:
             self._written = index.view(-1)
         return SparseBatch(x[:scratch].view(I, K, n), batch - K, index, value)

@@ -83,7 +83,7 @@ def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0):
     r = torch.relu(y).sub_(x)  # (I, K, n) residual
     weighted = r * importance  # (I, K, n)
     loss = (weighted * r).sum((1, 2))  # (I,)
-    g = weighted.mul_(y > 0)  # (I, K, n) dL/dy up to 2 / B
+    g = weighted.mul_(torch.gt(y, 0, out=y))  # (I, K, n) dL/dy up to 2 / B; y becomes a float mask
     relu_b = torch.relu(b)  # (I, n)
     zero_grad = relu_b * importance  # (I, n)
     loss = loss.add_((zero_grad * relu_b).sum(-1), alpha=n_implicit_zero).div_(batch)
@@ -110,13 +110,15 @@ def sparse_loss_and_grads(W, b, batch, importance, uniform_importance: bool = Fa
     flat[-1] = 0.0  # the scratch element that padding entries point at (value 0 there)
     y, h = _preactivation(W, b, x, uses_gram(W.shape[1], n), flat[:-1].view(I, K, n))
     a = y.clamp_min_(0)  # (I, K, n) ReLU(y), in place
-    a_at = flat[index]  # (I, E) ReLU(y) at the nonzero entries of x
+    where = index.view(-1)  # (I E,) increasing within each instance's row
+    a_at = flat.take(where).view_as(value)  # (I, E) ReLU(y) at the nonzero entries of x
     r_at = a_at - value  # (I, E) residual there
     fix = (r_at * r_at).sub_(a_at * a_at)  # (I, E) r^2 - a^2 (0 at padding)
     if not uniform_importance:
         fix.mul_(importance[index % n])
     sq = torch.linalg.vecdot(a, a, dim=1)  # (I, n) column sums of a^2
-    flat[index] = torch.where(a_at > 0, r_at, 0.0)  # a is now r [y > 0], i.e. dL/dy up to 2 I / B
+    # a becomes r [y > 0], i.e. dL/dy up to 2 I / B (padding writes 0 at the scratch position).
+    flat.scatter_(0, where, r_at.mul_(torch.gt(a_at, 0, out=a_at)).view(-1))
     relu_b = torch.relu(b)  # (I, n)
     zero_grad = relu_b * importance  # (I, n)
     data = sq.sum(-1) if uniform_importance else sq @ importance
