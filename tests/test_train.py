@@ -46,6 +46,29 @@ def test_non_finite_loss_stops_training_naming_step_and_instance():
         train(small_config(lr=1000.0))
 
 
+def test_divergence_is_reported_at_its_exact_step_whatever_the_logging_window():
+    # Losses are checked in spans of about FLUSH_STEPS steps; the step named must not depend on it.
+    messages = []
+    for log_every in (1, 7, 250):
+        with pytest.raises(TrainingDiverged) as info:
+            train(small_config(lr=1000.0, log_every=log_every))
+        messages.append(str(info.value))
+    assert len(set(messages)) == 1, messages
+
+
+def test_loss_history_holds_the_mean_of_each_logging_window():
+    steps, window = 257, 7  # spans of 98 steps; the last window is 5 steps long
+    per_step = train(small_config(steps=steps, log_every=1))
+    windowed = train(small_config(steps=steps, log_every=window))
+    assert per_step.loss_step.tolist() == list(range(1, steps + 1))
+    assert windowed.loss_step.tolist() == [*range(window, steps, window), steps]
+    ends = windowed.loss_step
+    starts = np.concatenate([[0], ends[:-1]])
+    expected = np.stack([per_step.loss[a:b].mean(0) for a, b in zip(starts, ends, strict=True)])
+    np.testing.assert_allclose(windowed.loss, expected, rtol=1e-6)
+    np.testing.assert_array_equal(windowed.W, per_step.W)  # logging never changes training
+
+
 def test_sparsity_sweep_runs_along_the_instance_axis():
     cfg = small_config(steps=5)
     cfg.data.feature_probabilities = [0.5, 0.1, 0.01]

@@ -194,7 +194,8 @@ class FeatureSampler:
         self.unit_share = torch.as_tensor(share, device=device, dtype=torch.float64)  # (U,)
         self.any_choice = bool((share > 1).any())
         self.ragged = bool((emits != width).any())
-        self.unit_emits = torch.as_tensor(np.arange(width) < emits[:, None], device=device, dtype=torch.float64)  # (U, width) 0/1
+        emitting = np.arange(width) < emits[:, None]  # (U, width)
+        self.unit_emits = torch.as_tensor(emitting, device=device, dtype=torch.float64)  # (U, width) 0/1
         # Dense reference path: feature f is on iff its unit's uniform lies in [lo_f, hi_f) c [0, p).
         slot = torch.as_tensor(structure.slot, device=device, dtype=torch.float64)
         share_f = torch.as_tensor(structure.share, device=device, dtype=torch.float64)

@@ -82,6 +82,11 @@ def _window(steps: int, log_every: int) -> int:
     return max(1, math.ceil(steps / 1000))
 
 
+# Per-step losses are held for about this many steps, then checked and averaged per window in
+# a few tensor operations (per window, that work would cost more than a small model's step).
+FLUSH_STEPS = 100
+
+
 def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResult:
     """Train all instances of ``cfg`` together and return their final parameters.
 
@@ -101,7 +106,8 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
     opt = AdamW([W, b], tc.weight_decay)
 
     window = _window(tc.steps, tc.log_every)
-    buf = torch.zeros((window, len(p)), device=device)  # (window, I) per-step losses
+    span = window * max(1, FLUSH_STEPS // window)  # steps held before losses are checked
+    buf = torch.zeros((span, len(p)), device=device)  # (span, I) per-step losses
     history, history_step = [], []
     snapshot_steps = set(int(s) for s in snapshot_steps)
     snapshots = {0: W.cpu().numpy().copy()} if 0 in snapshot_steps else {}
@@ -116,14 +122,14 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
         else:
             x = sampler.sample_dense(tc.batch)  # (I, B, n)
             loss, dW, db = loss_and_grads(W, b, x, importance)
-        buf[step % window] = loss
+        buf[step % span] = loss
         opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
         done = step + 1
-        if done % window == 0 or done == tc.steps:
-            filled = buf[: (done - 1) % window + 1]
-            _check_finite(filled, done - filled.shape[0], p, seeds)
-            history.append(filled.mean(0).cpu().numpy())
-            history_step.append(done)
+        if done % span == 0 or done == tc.steps:
+            first = (done - 1) // span * span  # steps before this span
+            filled = buf[: done - first]  # (steps in span, I)
+            _check_finite(filled, first, p, seeds)
+            _append_window_means(filled, first, window, history, history_step)
             bar.update(done)
         if done in snapshot_steps:
             snapshots[done] = W.cpu().numpy().copy()
@@ -142,6 +148,18 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
         set_kind=np.asarray(structure.set_kinds, dtype=str),
         snapshots=snapshots,
     )
+
+
+def _append_window_means(losses: torch.Tensor, first_step: int, window: int, history: list, steps: list) -> None:
+    """Mean loss per window of ``window`` steps (the last may be shorter) and the step ending it."""
+    full = losses.shape[0] // window
+    if full:
+        means = losses[: full * window].view(full, window, -1).mean(1).cpu().numpy()  # (full, I)
+        history.extend(means)
+        steps.extend(first_step + window * (j + 1) for j in range(full))
+    if losses.shape[0] > full * window:
+        history.append(losses[full * window :].mean(0).cpu().numpy())
+        steps.append(first_step + losses.shape[0])
 
 
 def _check_finite(losses: torch.Tensor, first_step: int, p, seeds) -> None:
