@@ -5,6 +5,7 @@ sqrt(r (1 - r) / N). We allow 5 standard errors (a false alarm once in ~1.7 mill
 and the draws are seeded, so the test is exact-repeatable.
 """
 
+import contextlib
 import math
 from unittest import mock
 
@@ -20,15 +21,28 @@ N = 200_000
 P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well measured
 
 
-def sampler(sets, p=P, seed=0, path="patterns") -> FeatureSampler:
-    """A one-instance sampler; path="geometric" disables the pattern table, so geometric
+@contextlib.contextmanager
+def taking(path: str):
+    """Samplers built inside take ``path``: "geometric" disables the pattern table, so geometric
     skipping (used for structures with more than MAX_PATTERNS patterns) is tested on the same
-    statistics."""
+    statistics; "patterns/sample-major" lays pattern batches out as structures of more than
+    FEATURE_MAJOR_MAX_N features get them (small ones come feature-major)."""
+    limit = 0 if path == "geometric" else features.MAX_PATTERNS
+    largest_feature_major = 0 if path == "patterns/sample-major" else features.FEATURE_MAJOR_MAX_N
+    with (
+        mock.patch.object(features, "MAX_PATTERNS", limit),
+        mock.patch.object(features, "FEATURE_MAJOR_MAX_N", largest_feature_major),
+    ):
+        yield
+
+
+def sampler(sets, p=P, seed=0, path="patterns") -> FeatureSampler:
+    """A one-instance sampler taking ``path`` (see ``taking``)."""
     structure = FeatureStructure.from_sets(sets)
-    limit = features.MAX_PATTERNS if path == "patterns" else 0
-    with mock.patch.object(features, "MAX_PATTERNS", limit):
+    with taking(path):
         s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), torch.Generator().manual_seed(seed))
-    assert s.path == path
+    assert s.path == path.split("/")[0]
+    assert s.feature_major == (path == "patterns" and structure.n <= features.FEATURE_MAJOR_MAX_N)
     return s
 
 
@@ -47,7 +61,7 @@ def assert_rate(observed: float, expected: float, n: int = N) -> None:
 
 
 SAMPLERS = ["dense", "sparse"]
-PATHS = ["patterns", "geometric"]
+PATHS = ["patterns", "patterns/sample-major", "geometric"]
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -131,7 +145,7 @@ def test_sparse_sampler_draws_the_binomial_number_of_nonzero_samples(p, path):
     """K_i, the count of not-all-zero samples, has mean B (1 - S^U) for every instance."""
     structure = FeatureStructure.from_sets([FeatureSet("correlated", 2, 3)])  # U = 3 units
     probs = torch.full((64,), p, dtype=torch.float64)
-    with mock.patch.object(features, "MAX_PATTERNS", features.MAX_PATTERNS if path == "patterns" else 0):
+    with taking(path):
         s = FeatureSampler(structure, probs, torch.Generator().manual_seed(1))
     batch, reps = 1024, 50
     nonzero = sum(int((s.sample_sparse(batch).x.abs().sum(-1) > 0).sum()) for _ in range(reps))
@@ -187,7 +201,7 @@ def test_three_feature_probabilities_along_the_instance_axis_keep_their_own_rate
     structure = FeatureStructure.from_sets(MIXED)
     ps = [0.02, 0.2, 0.6]
     probs = torch.tensor(ps, dtype=torch.float64).repeat_interleave(2)  # (6,) two instances each
-    with mock.patch.object(features, "MAX_PATTERNS", features.MAX_PATTERNS if path == "patterns" else 0):
+    with taking(path):
         s = FeatureSampler(structure, probs, torch.Generator().manual_seed(7))
     batch, reps = 4096, 25
     rows = [[] for _ in range(len(probs))]

@@ -45,14 +45,23 @@ def test_instances_do_not_interact():
 ROUTES = [True, False]  # through the Gram matrix, through h = x W^T
 
 
+def feature_major(x: torch.Tensor) -> torch.Tensor:
+    """The same batch (I, K, n), laid out as (I, n, K) memory."""
+    return x.transpose(1, 2).contiguous().transpose(1, 2)
+
+
+@pytest.mark.parametrize("layout", ["sample-major", "feature-major"])
 @pytest.mark.parametrize("gram", ROUTES)
 @pytest.mark.parametrize("n_zero", [0, 7])
-def test_hand_derived_gradients_match_autograd(n_zero, gram, monkeypatch):
+def test_hand_derived_gradients_match_autograd(n_zero, gram, layout, monkeypatch):
     monkeypatch.setattr(model, "uses_gram", lambda m, n: gram)
     W, b, x, imp = random_problem()
     Wg, bg = W.clone().requires_grad_(), b.clone().requires_grad_()
     loss = loss_per_instance(Wg, bg, x, imp, n_zero)
     loss.sum().backward()
+    if layout == "feature-major":
+        x = feature_major(x)
+    assert model._feature_major(x) == (layout == "feature-major")
     manual_loss, dW, db = loss_and_grads(W, b, x, imp, n_zero)
     torch.testing.assert_close(manual_loss, loss.detach(), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(dW, Wg.grad, rtol=1e-10, atol=1e-12)
