@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from tms.artifacts import ArtifactError
 from tms.errors import ConfigError, TrainingDiverged
 from tms.figure_config import FiguresConfig, check_slurm
-from tms.hydra_config import load_config, without_hydra
+from tms.hydra_config import check_app, load_config, without_hydra
 from tms.runner import RunnerError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the folder hydra.main reads too
@@ -94,10 +94,12 @@ def check_overrides(config_name: str, argv=None) -> None:
     with one_line_errors():
         launcher = next((a.split("=", 1)[1] for a in args if a.startswith("hydra/launcher=")), "")
         launching = {"-m", "--multirun"} & set(raw) and not {"-c", "--cfg"} & set(raw)  # a launcher runs only then
-        if launching and "slurm" in launcher:
+        elsewhere = bool(launching) and "slurm" in launcher  # jobs train on other machines
+        if elsewhere:
             check_slurm("hydra/launcher", launcher)
         for combo in job_combinations(_options(args)):
-            app = load_config(config_name, combo, config_dir=CONFIGS)
+            app = load_config(config_name, combo, config_dir=CONFIGS, check=False)
+            check_app(config_name, app, here=not elsewhere)  # a job checks its device where it trains
             check_folders(app)
 
 

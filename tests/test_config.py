@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from experiments import _cli as cli
+from tms import figure_config
 from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
 from tms.errors import ConfigError
-from tms.hydra_config import CONFIG_DIR, load_config
+from tms.hydra_config import CONFIG_DIR, check_app, load_config
+from tms.train import train
 
 DATA_PRESETS = sorted(p.stem for p in (CONFIG_DIR / "data").glob("*.yaml"))
 SETUPS = sorted(p.stem for p in (CONFIG_DIR / "setup").glob("*.yaml"))
@@ -123,10 +126,42 @@ def test_dataclasses_validate_without_hydra():
         validate(bad)
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+NO_CUDA = pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+
+
+@NO_CUDA
 def test_cuda_is_refused_where_there_is_none():
     with pytest.raises(ConfigError, match="CUDA is not available on this machine"):
         validate(RunConfig(train=TrainConfig(device="cuda")))
+
+
+@NO_CUDA
+def test_training_checks_the_device_on_the_machine_that_trains():
+    cfg = RunConfig(train=TrainConfig(device="cuda", steps=1))
+    validate(cfg, here=False)  # a run sent elsewhere (SLURM) is not refused for this machine's lack
+    with pytest.raises(ConfigError, match="train.device: CUDA is not available on this machine"):
+        train(cfg)  # ...but where it trains, it is: train() validates again, before any work
+    with pytest.raises(ConfigError, match="train.device: got 'cudaa'"):
+        validate(RunConfig(train=TrainConfig(device="cudaa")), here=False)  # the form is checked anywhere
+
+
+@NO_CUDA
+def test_figures_for_slurm_do_not_need_cuda_on_the_submitting_machine(monkeypatch):
+    monkeypatch.setattr(figure_config, "check_slurm", lambda *args: None)  # as if sbatch were here
+    slurm = load_config("correlated", ["runner=submitit_slurm", "train.device=cuda"], check=False)
+    check_app("correlated", slurm)
+    local = load_config("correlated", ["train.device=cuda"], check=False)
+    with pytest.raises(ConfigError, match="train.device: CUDA is not available"):
+        check_app("correlated", local)
+
+
+@NO_CUDA
+def test_a_slurm_launcher_sweep_does_not_need_cuda_on_the_submitting_machine(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "check_slurm", lambda *args: None)  # as if sbatch were here
+    cli.check_overrides("train", ["-m", "hydra/launcher=tms_slurm", "train.device=cuda", "seed=0,1"])
+    with pytest.raises(SystemExit):
+        cli.check_overrides("train", ["-m", "train.device=cuda", "seed=0,1"])  # the basic launcher runs here
+    assert "error: train.device: CUDA is not available" in capsys.readouterr().err
 
 
 PYTHON_API_BAD = [

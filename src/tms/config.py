@@ -165,13 +165,14 @@ def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
         _check(ok, f"{prefix}.importance", "entries must be finite numbers >= 0")
 
 
-def validate_device(device, field_name: str = "train.device") -> None:
-    """cpu, cuda or cuda:N, and CUDA only where this machine has it."""
+def validate_device(device, field_name: str = "train.device", here: bool = True) -> None:
+    """cpu, cuda or cuda:N; with ``here``, CUDA only where this machine has it (a run submitted
+    to other machines, e.g. SLURM, is checked where it trains: ``train`` validates again)."""
     _check(isinstance(device, str), field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N")
     _check(
         re.fullmatch(r"cpu|cuda(:\d+)?", device) is not None, field_name, f"got {device!r}; allowed: cpu, cuda, cuda:N"
     )
-    if device.startswith("cuda"):
+    if here and device.startswith("cuda"):
         import torch
 
         _check(torch.cuda.is_available(), field_name, "CUDA is not available on this machine")
@@ -180,14 +181,14 @@ def validate_device(device, field_name: str = "train.device") -> None:
         _check(index < count, field_name, f"got {device!r}; this machine has {count} CUDA device(s)")
 
 
-def validate_train(train: TrainConfig, prefix: str = "train") -> None:
+def validate_train(train: TrainConfig, prefix: str = "train", here: bool = True) -> None:
     check_int(train.steps, f"{prefix}.steps", 0)
     check_int(train.batch, f"{prefix}.batch", 1)
     check_number(train.lr, f"{prefix}.lr", "> 0", lambda x: x > 0)
     check_number(train.weight_decay, f"{prefix}.weight_decay", ">= 0", lambda x: x >= 0)
     _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
-    validate_device(train.device, f"{prefix}.device")
+    validate_device(train.device, f"{prefix}.device", here)
     check_int(train.log_every, f"{prefix}.log_every", 0)
     _check(isinstance(train.progress, bool), f"{prefix}.progress", f"got {train.progress!r}; must be true or false")
     check_number(train.max_memory_gb, f"{prefix}.max_memory_gb", "> 0", lambda x: x > 0)
@@ -205,11 +206,14 @@ def estimated_memory_gb(cfg: RunConfig) -> float:
     return instances * per_instance / 2**30
 
 
-def validate(cfg: RunConfig) -> RunConfig:
-    """Raise ConfigError naming the first bad field; return cfg unchanged otherwise."""
+def validate(cfg: RunConfig, here: bool = True) -> RunConfig:
+    """Raise ConfigError naming the first bad field; return cfg unchanged otherwise.
+
+    ``here=False`` skips what depends on this machine (CUDA devices), for runs that train elsewhere.
+    """
     validate_data(cfg.data)
     validate_model(cfg.model, n_features(cfg.data))
-    validate_train(cfg.train)
+    validate_train(cfg.train, here=here)
     check_int(cfg.n_instances, "n_instances", 1)
     check_int(cfg.seed, "seed", 0, MAX_SEED)
     gb = estimated_memory_gb(cfg)

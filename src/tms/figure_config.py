@@ -158,7 +158,8 @@ def validate_figures(app: FiguresConfig, registry) -> FiguresConfig:
             raise ConfigError("figures", f"unknown figure {name!r}; available: {', '.join(registry)}")
     if len(set(names)) != len(names):
         raise ConfigError("figures", f"got {list(names)}; each figure at most once")
-    validate_train(app.train)
+    here = app.runner.kind != "submitit_slurm"  # SLURM jobs check their device where they train
+    validate_train(app.train, here=here)
     for field_name, lowest in (("n_instances", 1), ("n_shown", 1)):
         check_int(getattr(app, field_name), field_name, lowest)
     check_int(app.seed, "seed", 0, MAX_SEED)
@@ -171,7 +172,7 @@ def validate_figures(app: FiguresConfig, registry) -> FiguresConfig:
     for name in names:  # the runs themselves, e.g. their memory, before any of them trains
         for job in registry[name].jobs(app):
             try:
-                validate(job.config)
+                validate(job.config, here=here)
             except ConfigError as e:
                 raise ConfigError(e.field, f"{e.message} (training job '{job.label}')") from None
     return app

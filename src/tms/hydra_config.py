@@ -98,14 +98,15 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
     return app
 
 
-def check_app(name: str, app):
-    """Validate a composed app config like its entry point does."""
+def check_app(name: str, app, here: bool = True):
+    """Validate a composed app config like its entry point does; ``here=False`` for a train run
+    that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
         from tms.figure_config import validate_figures
         from tms.figures import FIGURES
 
         return validate_figures(app, FIGURES)
-    validate(app)
+    validate(app, here=here)
     if isinstance(app, TrainApp):
         check_int(app.threads, "threads", 0)
         if not isinstance(app.cache, bool):
