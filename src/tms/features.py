@@ -399,9 +399,8 @@ def _cdf(prob: torch.Tensor) -> torch.Tensor:
 
 def sparse_path(structure: FeatureStructure, feature_probability: float) -> str:
     """How ``sample_sparse`` draws batches of this structure: "patterns", "geometric" or "dense"."""
-    if structure.patterns() is not None:
-        return "patterns"
-    return "dense" if feature_probability * structure.n_units > DENSE_ABOVE else "geometric"
+    p = torch.tensor([feature_probability], dtype=torch.float64)
+    return FeatureSampler(structure, p, torch.Generator()).path
 
 
 def describe_layout(set_id, set_kind) -> str:

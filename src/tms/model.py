@@ -47,8 +47,8 @@ def uses_gram(m: int, n: int) -> bool:
 
     Per sample, the Gram route costs about 2 n^2 multiply-adds (y = x G and X^T G) and the hidden
     route 4 n m (h = x W^T, y = h W and two products for dW), but two batch-sized products
-    instead of four. Measured on CPU (benchmarks/results.md): the Gram route is faster up to
-    n = 3 m and for small n, the hidden route from n = 4 m at n >= 80.
+    instead of four. Measured on CPU: the Gram route is faster up to n = 3 m and for small n,
+    the hidden route for wider models (n > 3 m) from n = 64 on.
     """
     return n <= 3 * m or n < 64
 

@@ -13,7 +13,7 @@ from tms.features import FeatureSampler, FeatureStructure
 from tms.model import init_weights, loss_and_grads, sparse_loss_and_grads
 from tms.progress import Progress
 from tms.result import TrainResult
-from tms.seeds import data_seed, instance_seeds
+from tms.seeds import instance_seeds
 
 
 def instance_layout(cfg: RunConfig):
@@ -101,8 +101,7 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
 
     W, b = init_weights(seeds, cfg.model.m, structure.n, device)  # (I, m, n), (I, n)
-    generator = torch.Generator(device=device).manual_seed(data_seed(cfg.seed, feature_probabilities(cfg.data)))
-    sampler = FeatureSampler(structure, torch.as_tensor(p, device=device), generator)
+    sampler = FeatureSampler.from_config(cfg)  # one instance per model, batches from the run's data seed
     opt = AdamW([W, b], tc.weight_decay)
 
     window = _window(tc.steps, tc.log_every)
