@@ -61,7 +61,13 @@ def _feature_major(x: torch.Tensor) -> bool:
 def _preactivation(W, b, x, gram: bool, out=None):
     """y = x W^T W + b (I, K, n), and h = x W^T (I, K, m) on the hidden route (else None)."""
     if gram:
-        return torch.baddbmm(b[:, None, :], x, torch.bmm(W.transpose(1, 2), W), out=out), None
+        gram_matrix = torch.bmm(W.transpose(1, 2), W)  # (I, n, n), symmetric
+        if out is None and _feature_major(x):
+            # y^T = G x^T + b: (n, n) @ (n, K) products run several times faster on CPU than
+            # (K, n) @ (n, n) for small n. y is a feature-major view, and tensors made from it keep
+            # that layout.
+            return torch.baddbmm(b[:, :, None], gram_matrix, x.transpose(1, 2)).transpose(1, 2), None
+        return torch.baddbmm(b[:, None, :], x, gram_matrix, out=out), None
     h = torch.bmm(x, W.transpose(1, 2))  # (I, K, m)
     return torch.baddbmm(b[:, None, :], h, W, out=out), h
 
@@ -84,14 +90,7 @@ def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0):
     ``loss_per_instance`` (see tests/test_model.py).
     """
     batch = x.shape[1] + n_implicit_zero
-    gram = uses_gram(W.shape[1], x.shape[2])
-    if gram and _feature_major(x):
-        # y^T = G x^T + b: (n, n) @ (n, K) products run several times faster on CPU than
-        # (K, n) @ (n, n) for small n. Every later tensor keeps this layout.
-        y = torch.baddbmm(b[:, :, None], torch.bmm(W.transpose(1, 2), W), x.transpose(1, 2)).transpose(1, 2)
-        h = None
-    else:
-        y, h = _preactivation(W, b, x, gram)  # (I, K, n)
+    y, h = _preactivation(W, b, x, uses_gram(W.shape[1], x.shape[2]))  # (I, K, n)
     r = torch.relu(y).sub_(x)  # (I, K, n) residual
     weighted = r * importance  # (I, K, n)
     loss = (weighted * r).sum((1, 2))  # (I,)

@@ -162,7 +162,8 @@ def _append_window_means(losses: torch.Tensor, first_step: int, window: int, his
 
 
 def _check_finite(losses: torch.Tensor, first_step: int, p, seeds) -> None:
-    """Raise TrainingDiverged naming the first non-finite (step, instance) in a window."""
+    """Raise TrainingDiverged naming the first non-finite (step, instance) among ``losses``
+    (steps first_step + 1 ..., one row each)."""
     finite = torch.isfinite(losses)
     if bool(finite.all()):
         return
