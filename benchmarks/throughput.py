@@ -4,8 +4,11 @@
     python -m benchmarks.throughput --quick    # seconds-long smoke run (CI), prints only
 
 Unit: instance-steps per second, one optimizer step of one model on one batch of 1024.
-Each cell runs in a fresh subprocess, so peak RSS is that cell's own; inside it the trainer
-and the reference loops run side by side, each timed ``repeats`` times; the table shows medians.
+Each cell runs in a fresh subprocess, so peak RSS is that cell's own. Inside it the trainer and
+the reference loops take turns: each round times each of them once, ``repeats`` rounds. Rates
+are medians over rounds; a speed-up is the median of the per-round ratios, with their range,
+so a slow spell of the machine (this VM sometimes loses most of a core) hits both sides of a
+ratio instead of one.
 
 Reference loops (our own code, written the way tutorials write them):
 - *plain loop*: a fresh dense (instances, batch, n) batch with one uniform per unit and one per
@@ -143,15 +146,20 @@ def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
     loops = [("trainer", project_trainer), ("plain", plain_loop)]
     if setup == ARENA:
         loops.append(("arena", arena_style_loop))
+    rates = {name: [] for name, _ in loops}
     for name, fn in loops:
         fn(sets, m, p, instances, max(steps // 10, 2))  # warm-up
-        rates = []
-        for r in range(repeats):
+        result[f"{name}_peak_rss_mb"] = peak_rss_mb()  # monotonic: the trainer warms up first
+    for r in range(repeats):  # rounds: every loop once per round
+        for name, fn in loops:
             start = time.perf_counter()
             fn(sets, m, p, instances, steps, seed=r)
-            rates.append(instances * steps / (time.perf_counter() - start))
-        result[f"{name}_rate"] = statistics.median(rates)
-        result[f"{name}_peak_rss_mb"] = peak_rss_mb()  # monotonic: the trainer runs first
+            rates[name].append(instances * steps / (time.perf_counter() - start))
+    for name, _ in loops:
+        result[f"{name}_rate"] = statistics.median(rates[name])
+        if name != "trainer":  # trainer / reference, round by round
+            ratios = [t / o for t, o in zip(rates["trainer"], rates[name], strict=True)]
+            result[f"{name}_speedup"] = [statistics.median(ratios), min(ratios), max(ratios)]
     return result
 
 
@@ -178,28 +186,33 @@ def machine() -> str:
 def table(rows) -> str:
     lines = [
         "| setup | instances | sampler path | trainer (inst-steps/s) | plain loop (inst-steps/s) | speed-up "
-        "| peak RSS trainer (MB) | peak RSS incl. plain loop (MB) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| speed-up range | peak RSS trainer (MB) | peak RSS incl. plain loop (MB) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['setup']} | {r['instances']} | {r['path']} | {r['trainer_rate']:,.0f} | {r['plain_rate']:,.0f} "
-            f"| {r['trainer_rate'] / r['plain_rate']:.1f}× | {r['trainer_peak_rss_mb']:,.0f} "
-            f"| {r['plain_peak_rss_mb']:,.0f} |"
+            f"| {_speedup(r['plain_speedup'])} | {r['trainer_peak_rss_mb']:,.0f} | {r['plain_peak_rss_mb']:,.0f} |"
         )
     return "\n".join(lines)
 
 
+def _speedup(ratio) -> str:
+    """Median per-round ratio and its range: "2.9× | 2.4–3.5×"."""
+    median, low, high = ratio
+    return f"{median:.1f}× | {low:.1f}–{high:.1f}×"
+
+
 def arena_table(rows) -> str:
     lines = [
-        "| setup | instances | trainer (inst-steps/s) | ARENA-style loop (inst-steps/s) | speed-up |",
-        "|---|---:|---:|---:|---:|",
+        "| setup | instances | trainer (inst-steps/s) | ARENA-style loop (inst-steps/s) | speed-up | speed-up range |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "arena_rate" in r:
             lines.append(
                 f"| {r['setup']} | {r['instances']} | {r['trainer_rate']:,.0f} | {r['arena_rate']:,.0f} "
-                f"| {r['trainer_rate'] / r['arena_rate']:.1f}× |"
+                f"| {_speedup(r['arena_speedup'])} |"
             )
     return "\n".join(lines)
 
@@ -235,16 +248,19 @@ def main(argv=None) -> None:
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = (
         f"# Training throughput\n\nMachine: {machine()}.\n\n"
-        f"batch {BATCH}, {steps} timed steps ({max(steps // 5, 2)} for n = 160), median of {repeats} repeats; "
+        f"batch {BATCH}, {steps} timed steps ({max(steps // 5, 2)} for n = 160), "
+        f"{repeats} round{'s' if repeats != 1 else ''}; "
         "`python -m benchmarks.throughput`. "
-        "Trainer and reference loops run in the same process, one cell per process.\n\n"
+        "Trainer and reference loops run in the same process, one cell per process, taking turns within "
+        "each round. Rates are medians over rounds; a speed-up is the median of the per-round ratios, "
+        "with their range.\n\n"
         + table(rows)
         + "\n\nAgainst an ARENA-style loop (see the module docstring):\n\n"
         + arena_table(rows)
         + "\n"
     )
     if args.quick:
-        text += "\n(quick mode: 5 steps, one repeat; a smoke test, not a measurement)\n"
+        text += "\n(quick mode: 5 steps, one round; a smoke test, not a measurement)\n"
     print("\n" + text)
     if not args.quick and not args.only:
         from tms.artifacts import write_text_atomic

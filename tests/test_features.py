@@ -243,13 +243,18 @@ def test_drawing_more_gaps_when_the_margin_runs_out_keeps_the_statistics():
     assert_rate((x[:, 0] & x[:, 5]).mean(), 0.09, 50_000)
 
 
-def test_reused_batches_equal_fresh_ones():
+@pytest.mark.parametrize(
+    "n, p",
+    [(20, 0.2), (160, 0.005)],  # about 4 and 200 buffer elements per entry: both ways of re-zeroing
+)
+def test_reused_batches_equal_fresh_ones(n, p):
     """sample_sparse(reuse=True) writes into one buffer; each batch equals a freshly allocated one."""
-    a = sampler([FeatureSet("independent", 20, 1)], p=0.2, seed=5, path="geometric")
-    b = sampler([FeatureSet("independent", 20, 1)], p=0.2, seed=5, path="geometric")
-    for batch in (300, 50, 700):  # shrinking and growing K
+    a = sampler([FeatureSet("independent", n, 1)], p=p, seed=5, path="geometric")
+    b = sampler([FeatureSet("independent", n, 1)], p=p, seed=5, path="geometric")
+    for batch in (300, 50, 700, 20):  # shrinking and growing K
         fresh, reused = a.sample_sparse(batch), b.sample_sparse(batch, reuse=True)
         assert torch.equal(fresh.x, reused.x)
+        assert torch.equal(b._buffer[reused.scratch :], torch.zeros_like(b._buffer[reused.scratch :]))
 
 
 def test_samples_dense_enough_are_drawn_the_plain_way():

@@ -59,6 +59,10 @@ FEATURE_MAJOR_MAX_N = 12
 # Above this many expected active units per sample, sample_sparse draws dense batches instead
 # (measured crossover for 20 independent features: between 1-S = 0.3 and 0.5).
 DENSE_ABOVE = 8.0
+# A reused batch buffer is re-zeroed in one pass over the part the last batch used unless that
+# part holds more than this many elements per entry written; then only the entries are zeroed.
+# Measured on CPU: a pass costs about 0.05 ns per element, zeroing entries 1.5-4.5 ns each.
+ZERO_DENSE_RATIO = 32
 # Gaps drawn per instance and batch: the expected number of active slots plus this many
 # standard deviations (and a few more). Falling short is handled exactly, by drawing more.
 GAP_MARGIN_SD = 6.0
@@ -223,7 +227,8 @@ class FeatureSampler:
         self.feature_major = self.table is not None and structure.n <= FEATURE_MAJOR_MAX_N
         self.dense_is_cheaper = self.table is None and bool(p64.max() * U > DENSE_ABOVE)
         self._buffer = None  # reused flat batch (sample_sparse(reuse=True)), zero but where written
-        self._written = None  # flat positions the last reused batch wrote
+        self._written = None  # flat positions the last reused batch wrote, all below...
+        self._used = 0  # ...this many leading elements of the buffer
 
     @classmethod
     def from_config(cls, cfg, seed: int | None = None, device=None) -> FeatureSampler:
@@ -373,7 +378,7 @@ class FeatureSampler:
         x = self._zero_buffer(scratch + 1, reuse)
         x.scatter_(0, index.view(-1), value.view(-1))  # positions increase along each row
         if reuse:
-            self._written = index.view(-1)
+            self._written, self._used = index.view(-1), scratch + 1
         return SparseBatch(x[:scratch].view(I, K, n), batch - K, index, value)
 
     def _zero_buffer(self, size: int, reuse: bool) -> torch.Tensor:
@@ -383,10 +388,10 @@ class FeatureSampler:
         if self._buffer is None or self._buffer.numel() < size:
             self._buffer = torch.zeros(size, device=self.device)
         elif self._written is not None:
-            if 8 * self._written.numel() > self._buffer.numel():
-                self._buffer.zero_()  # a dense batch: one pass beats scattering zeros
+            if ZERO_DENSE_RATIO * self._written.numel() > self._used:
+                self._buffer[: self._used].zero_()
             else:
-                self._buffer[self._written] = 0.0
+                self._buffer.index_fill_(0, self._written, 0.0)
         return self._buffer
 
 
