@@ -68,6 +68,21 @@ def test_hand_derived_gradients_match_autograd(n_zero, gram, layout, monkeypatch
     torch.testing.assert_close(db, bg.grad, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("layout", ["sample-major", "feature-major"])
+@pytest.mark.parametrize("gram", ROUTES)
+def test_uniform_importance_shortcut_gives_the_same_numbers(gram, layout, monkeypatch):
+    """Skipping the weighting when every importance is 1 changes no bit of loss or gradients."""
+    monkeypatch.setattr(model, "uses_gram", lambda m, n: gram)
+    W, b, x, _ = random_problem(dtype=torch.float32)
+    if layout == "feature-major":
+        x = feature_major(x)
+    ones = torch.ones(x.shape[2])
+    weighted = loss_and_grads(W, b, x, ones, 4)
+    shortcut = loss_and_grads(W, b, x, ones, 4, uniform_importance=True)
+    for a, e in zip(shortcut, weighted, strict=True):
+        assert torch.equal(a, e)
+
+
 def test_gradient_matches_finite_differences():
     W, b, x, imp = random_problem(I=2, n=4, B=8, seed=5)
 

@@ -82,21 +82,22 @@ def _weight_grad(W, x, a, h, scale):
     return torch.bmm(h.transpose(1, 2), a).mul_(scale).add_(torch.bmm(q.transpose(1, 2), x))
 
 
-def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0):
+def loss_and_grads(W, b, x, importance, n_implicit_zero: int = 0, uniform_importance: bool = False):
     """Per-instance loss (I,) and hand-derived gradients dW (I, m, n), db (I, n), for any x.
 
     With y = x W^T W + b, r = ReLU(y) - x and G = 2 I r [y > 0] / B (one row per sample):
     dL/db = sum_k G_k and dL/dW = W (X^T G + G^T X). Equals autograd on
-    ``loss_per_instance`` (see tests/test_model.py).
+    ``loss_per_instance`` (see tests/test_model.py). ``uniform_importance`` skips the weighting
+    when every importance is 1 (the same numbers: multiplying by 1 is exact).
     """
     batch = x.shape[1] + n_implicit_zero
     y, h = _preactivation(W, b, x, uses_gram(W.shape[1], x.shape[2]))  # (I, K, n)
     r = torch.relu(y).sub_(x)  # (I, K, n) residual
-    weighted = r * importance  # (I, K, n)
+    weighted = r if uniform_importance else r * importance  # (I, K, n)
     loss = (weighted * r).sum((1, 2))  # (I,)
     g = weighted.mul_(torch.gt(y, 0, out=y))  # (I, K, n) dL/dy up to 2 / B; y becomes a float mask
     relu_b = torch.relu(b)  # (I, n)
-    zero_grad = relu_b * importance  # (I, n)
+    zero_grad = relu_b if uniform_importance else relu_b * importance  # (I, n)
     loss = loss.add_((zero_grad * relu_b).sum(-1), alpha=n_implicit_zero).div_(batch)
     db = g.sum(1).mul_(2.0 / batch).add_(zero_grad, alpha=2.0 * n_implicit_zero / batch)  # (I, n)
     dW = _weight_grad(W, x, g, h, torch.full_like(importance, 2.0 / batch))
@@ -114,7 +115,7 @@ def sparse_loss_and_grads(W, b, batch, importance, uniform_importance: bool = Fa
     """
     x, index, value = batch.x, batch.index, batch.value  # (I, K, n), (I, E), (I, E)
     if index is None:
-        return loss_and_grads(W, b, x, importance, batch.n_implicit_zero)
+        return loss_and_grads(W, b, x, importance, batch.n_implicit_zero, uniform_importance)
     I, K, n = x.shape
     total = K + batch.n_implicit_zero
     flat = torch.empty(batch.scratch + 1, device=x.device) if out is None else out[: batch.scratch + 1]

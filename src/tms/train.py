@@ -120,7 +120,7 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
             loss, dW, db = sparse_loss_and_grads(W, b, batch, importance, uniform, out=workspace)
         else:
             x = sampler.sample_dense(tc.batch)  # (I, B, n)
-            loss, dW, db = loss_and_grads(W, b, x, importance)
+            loss, dW, db = loss_and_grads(W, b, x, importance, uniform_importance=uniform)
         buf[step % span] = loss
         opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
         done = step + 1
