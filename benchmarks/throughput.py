@@ -4,7 +4,8 @@
     python -m benchmarks.throughput --quick    # seconds-long smoke run (CI), prints only
 
 Unit: instance-steps per second, one optimizer step of one model on one batch of 1024.
-Each cell runs in a fresh subprocess, so peak RSS is that cell's own. Inside it the trainer and
+Each cell runs in a fresh subprocess, so peak RSS is that cell's own (read after each loop's
+warm-up, before the timed rounds mix them). Inside it the trainer and
 the reference loops take turns: each round times each of them once, ``repeats`` rounds. Rates
 are medians over rounds; a speed-up is the median of the per-round ratios, with their range,
 so a slow spell of the machine (this VM sometimes loses most of a core) hits both sides of a
@@ -149,7 +150,8 @@ def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
     rates = {name: [] for name, _ in loops}
     for name, fn in loops:
         fn(sets, m, p, instances, max(steps // 10, 2))  # warm-up
-        result[f"{name}_peak_rss_mb"] = peak_rss_mb()  # monotonic: the trainer warms up first
+        # Monotonic, so read after each warm-up: the trainer's alone, then with each reference loop.
+        result[f"{name}_peak_rss_mb"] = peak_rss_mb()
     for r in range(repeats):  # rounds: every loop once per round
         for name, fn in loops:
             start = time.perf_counter()
