@@ -12,8 +12,9 @@ so a slow spell of the machine (this VM sometimes loses most of a core) hits bot
 ratio instead of one.
 
 Reference loops (our own code, written the way tutorials write them):
-- *plain loop*: a fresh dense (instances, batch, n) batch with one uniform per unit and one per
-  feature, torch.einsum forward, autograd, torch.optim.AdamW.
+- *plain loop*: the model's plain definition, ``tms.core.reference``: a fresh dense
+  (instances, batch, n) batch with one uniform per unit and one per feature, torch.einsum
+  forward, autograd, torch.optim.AdamW.
 - *ARENA-style loop* (n=4 correlated pairs only): the shape of ARENA 3.0's ``ToyModel.optimize``
   with ``generate_correlated_features``: a (batch, instances, n) batch from two torch.rand
   calls, einsum forward, importance-weighted loss averaged over batch and features and summed
@@ -53,41 +54,18 @@ ARENA = "n=4, m=2 (2 correlated pairs)"
 
 
 def _structure(sets):
-    from tms.config import FeatureSet
-    from tms.features import FeatureStructure
+    from tms.core.config import FeatureSet
+    from tms.core.features import FeatureStructure
 
     return FeatureStructure.from_sets([FeatureSet(*s) for s in sets])
 
 
 def plain_loop(sets, m: int, p: float, instances: int, steps: int, seed: int = 0):
-    """The plain loop found in tutorials: fresh dense batch, autograd, torch.optim.AdamW.
+    """The plain loop found in tutorials, which is the package's own definition of the model
+    (``tms.core.reference``): fresh dense batch, autograd, torch.optim.AdamW. Final W as numpy."""
+    from tms.core.reference import train_reference
 
-    Returns the final W (instances, m, n) as numpy.
-    """
-    st = _structure(sets)
-    unit = torch.as_tensor(st.unit_of_feature)
-    slot = torch.as_tensor(st.slot)
-    share = torch.as_tensor(st.unit_share)
-    g = torch.Generator().manual_seed(seed)
-    n = st.n
-    # Xavier-normal per (m, n) model. (torch.nn.init.xavier_normal_ on the whole (instances, m, n)
-    # tensor would take its fan from m*n and instances*n, shrinking the init as instances grow.)
-    W = torch.nn.Parameter(torch.randn(instances, m, n, generator=g) * (2.0 / (m + n)) ** 0.5)
-    b = torch.nn.Parameter(torch.zeros(instances, n))
-    opt = torch.optim.AdamW([W, b], lr=1e-3, weight_decay=0.01)
-    for _ in range(steps):
-        u = torch.rand(instances, BATCH, st.n_units, generator=g)
-        on = u < p  # unit active
-        choice = (u / p * share).floor().long()  # which feature of an active anticorrelated set
-        present = on[..., unit] & ((share[unit] == 1) | (choice[..., unit] == slot))
-        x = torch.rand(instances, BATCH, n, generator=g) * present
-        h = torch.einsum("imn,ibn->ibm", W, x)
-        out = torch.relu(torch.einsum("imn,ibm->ibn", W, h) + b[:, None, :])
-        loss = ((x - out) ** 2).sum(-1).mean(-1).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return W.detach().numpy()
+    return train_reference(_structure(sets), m, p, instances, steps, seed=seed, batch=BATCH).numpy()
 
 
 def arena_style_loop(sets, m: int, p: float, instances: int, steps: int, seed: int = 0):
@@ -131,7 +109,7 @@ def project_trainer(sets, m: int, p: float, instances: int, steps: int, seed: in
 
 
 def sampler_path(sets, p: float) -> str:
-    from tms.features import sparse_path
+    from tms.core.features import sparse_path
 
     return sparse_path(_structure(sets), p)
 
@@ -265,7 +243,7 @@ def main(argv=None) -> None:
         text += "\n(quick mode: 5 steps, one round; a smoke test, not a measurement)\n"
     print("\n" + text)
     if not args.quick and not args.only:
-        from tms.artifacts import write_text_atomic
+        from tms.core.artifacts import write_text_atomic
 
         write_text_atomic(args.out, text)
 

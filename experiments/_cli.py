@@ -15,11 +15,11 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
-from tms.artifacts import ArtifactError
-from tms.errors import ConfigError, TrainingDiverged
-from tms.figure_config import FiguresConfig, check_slurm
-from tms.hydra_config import check_app, load_config, without_hydra
-from tms.runner import RunnerError
+from tms.core.artifacts import ArtifactError
+from tms.core.errors import ConfigError, TrainingDiverged
+from tms.run.apps import FiguresConfig, check_slurm
+from tms.run.compose import check_app, load_config, without_hydra
+from tms.run.runner import RunnerError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # the folder hydra.main reads too
 # Keys whose values interact (they change n, m or what a figure needs): every combination of

@@ -6,7 +6,7 @@ python -m experiments.aggregate PATH --out results/   # when PATH is read-only
 
 Columns are plain dotted names: overrides as their keys, metrics flattened from metrics.json,
 per-instance lists averaged over instances (nulls ignored), strings left out; a metric that
-shares an override's key is prefixed ``metric.`` (see tms.aggregate). Outputs go to --out
+shares an override's key is prefixed ``metric.`` (see tms.run.aggregate). Outputs go to --out
 (default: the sweep folder), which is created if missing and checked writable before
 anything is written.
 """
@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tms.aggregate import collect, to_csv, to_markdown
-from tms.artifacts import write_text_atomic
+from tms.core.artifacts import write_text_atomic
+from tms.run.aggregate import collect, to_csv, to_markdown
 
 
 def _error(field: str, message: str, code: int) -> int:
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         write_text_atomic(out / "aggregate.md", markdown)
         print(markdown, end="")
         if args.plot:
-            from tms.plotting import plot_metric_by_param, save_figure
+            from tms.figures.plotting import plot_metric_by_param, save_figure
 
             stem = out / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"aggregate_{args.plot}_by_{args.by}").strip("_")
             save_figure(plot_metric_by_param(agg, args.plot, args.by), stem)

@@ -5,8 +5,8 @@
     python -m experiments.correlated 'figures=[correlated_pairs]' runner=submitit_slurm runner.partition=cpu
 
 Intentionally short: composition and validation happen here, everything else in the library.
-Flow: config -> training jobs (tms.runner, through the run cache) -> per figure <name>.npz ->
-<name>.png/.svg drawn from that npz -> summary.json/.md (tms.figures).
+Flow: config -> training jobs (tms.run.runner, through the run cache) -> per figure <name>.npz ->
+<name>.png/.svg drawn from that npz -> summary.json/.md (tms.figures.registry).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import hydra
 from omegaconf import DictConfig
 
 from experiments._cli import CONFIGS, check_overrides, hydra_output_dir, one_line_errors
-from tms.figures import make_figures, summary_markdown
-from tms.hydra_config import to_dataclass
+from tms.figures.registry import make_figures, summary_markdown
+from tms.run.compose import to_dataclass
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="correlated")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tms.artifacts import write_text_atomic
-from tms.readme import BEGIN, END, with_results
+from tms.core.artifacts import write_text_atomic
+from tms.run.readme import BEGIN, END, with_results
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,11 +23,11 @@ from experiments._cli import (
     one_line_errors,
     resolved_yaml,
 )
-from tms.artifacts import write_json_atomic, write_text_atomic
-from tms.cache import RunCache, cached_train, run_key
-from tms.hydra_config import check_app, to_dataclass
-from tms.provenance import provenance
-from tms.run_metrics import run_metrics
+from tms.analysis.run_metrics import run_metrics
+from tms.core.artifacts import write_json_atomic, write_text_atomic
+from tms.run.cache import RunCache, cached_train, run_key
+from tms.run.compose import check_app, to_dataclass
+from tms.run.provenance import provenance
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")

@@ -11,7 +11,7 @@ import pytest
 
 import experiments.aggregate as aggregate_cli
 from tests.conftest import run_module
-from tms.aggregate import collect, to_csv
+from tms.run.aggregate import collect, to_csv
 
 
 def make_job(root, name, overrides, metrics=None, raw=None, raw_overrides=None):

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from tms.artifacts import ArtifactError, load_arrays, write_json_atomic, write_npz_atomic
-from tms.progress import Progress
+from tms.core.artifacts import ArtifactError, load_arrays, write_json_atomic, write_npz_atomic
+from tms.core.progress import Progress
 
 
 def test_npz_round_trips(tmp_path):

@@ -168,8 +168,8 @@ def test_unwritable_cache_warns_and_keeps_the_run(tmp_path):
     cache.mkdir()
     (cache / "placeholder").write_text("")
     # A run key folder that is a file makes storing this run fail.
-    from tms.cache import run_key
-    from tms.hydra_config import load_config
+    from tms.run.cache import run_key
+    from tms.run.compose import load_config
 
     key = run_key(load_config("train", ["train.steps=5", "n_instances=1"]))
     (cache / key).write_text("not a folder")

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, run_module
-from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, cache
-from tms.cache import RunCache, cached_train, run_key
+from tms import DataConfig, FeatureSet, RunConfig, TrainConfig
+from tms.run import cache
+from tms.run.cache import RunCache, cached_train, run_key
 
 
 def small() -> RunConfig:
@@ -66,31 +67,48 @@ def test_key_depends_on_snapshots_and_package_version(monkeypatch):
     assert run_key(small()) != key
 
 
-def test_editing_the_trainer_changes_the_key(tmp_path):
-    """A copy of the package whose trainer was edited computes a different run key (so it
-    retrains), while an unedited copy computes the same key as this one."""
+EDITS = {  # (file under tms/, appended text): the key changes for anything in the training core only
+    "unedited": None,
+    "trainer edited": ("core/train.py", "\n# an edit that changes nothing but the source\n"),
+    "new core module": ("core/new_module.py", "X = 1\n"),
+    "figure code edited": ("figures/plotting.py", "\n# drawing does not change what a run computes\n"),
+}
+
+
+def _key_in_copy(root: Path, tmp_path: Path) -> str:
+    code = (
+        "from tms import DataConfig, FeatureSet, RunConfig, TrainConfig\n"
+        "from tms.run.cache import run_key\n"
+        "print(run_key(RunConfig(data=DataConfig(sets=[FeatureSet('correlated', 2, 2)], feature_probability=0.1),"
+        " train=TrainConfig(steps=40, batch=128, progress=False), n_instances=2)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_only_edits_to_the_training_core_change_the_key(tmp_path):
+    """Copies of the package compute the same key as this one unless a file of tms/core was
+    edited or added (nothing is listed by hand, so a new core module counts too)."""
     import shutil
 
-    package = Path(cache.__file__).resolve().parent
+    import tms
+
+    package = Path(tms.__file__).resolve().parent
     keys = {}
-    for name, edit in (("same", False), ("edited", True)):
-        root = tmp_path / name
+    for name, edit in EDITS.items():
+        root = tmp_path / name.replace(" ", "_")
         shutil.copytree(package, root / "tms", ignore=shutil.ignore_patterns("__pycache__"))
         if edit:
-            train_py = root / "tms" / "train.py"
-            train_py.write_text(train_py.read_text() + "\n# an edit that changes nothing but the source\n")
-        code = (
-            "from tms import DataConfig, FeatureSet, RunConfig, TrainConfig\n"
-            "from tms.cache import run_key\n"
-            "print(run_key(RunConfig(data=DataConfig(sets=[FeatureSet('correlated', 2, 2)], feature_probability=0.1),"
-            " train=TrainConfig(steps=40, batch=128, progress=False), n_instances=2)))"
-        )
-        env = {**os.environ, "PYTHONPATH": str(root)}
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        keys[name] = proc.stdout.strip()
-    assert keys["same"] == run_key(small())
-    assert keys["edited"] != keys["same"]
+            path = root / "tms" / edit[0]
+            path.write_text((path.read_text() if path.exists() else "") + edit[1])
+        keys[name] = _key_in_copy(root, tmp_path)
+    assert keys["unedited"] == run_key(small())
+    assert keys["figure code edited"] == keys["unedited"]
+    assert keys["trainer edited"] != keys["unedited"]
+    assert keys["new core module"] != keys["unedited"]
+    assert keys["new core module"] != keys["trainer edited"]
 
 
 @pytest.mark.parametrize("marker", ["[]", "null", "42", '"text"', '{"sha256": 5}', "{}", "{broken"])

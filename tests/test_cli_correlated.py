@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_module
-from tms.figures import FIGURES, load_result
-from tms.result import WEIGHT_KEYS
+from tms.core.result import WEIGHT_KEYS
+from tms.figures.registry import FIGURES, load_result
 
 TINY = [
     "train.steps=30",

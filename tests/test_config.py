@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from experiments import _cli as cli
-from tms import figure_config
-from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
-from tms.errors import ConfigError
-from tms.hydra_config import CONFIG_DIR, check_app, load_config
-from tms.train import train
+from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
+from tms.core.errors import ConfigError
+from tms.core.train import train
+from tms.run import apps as figure_config
+from tms.run.compose import CONFIG_DIR, check_app, load_config
 
 DATA_PRESETS = sorted(p.stem for p in (CONFIG_DIR / "data").glob("*.yaml"))
 SETUPS = sorted(p.stem for p in (CONFIG_DIR / "setup").glob("*.yaml"))

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from tms import features
-from tms.config import FeatureSet
-from tms.features import FeatureSampler, FeatureStructure
+from tms.core import features
+from tms.core.config import FeatureSet
+from tms.core.features import FeatureSampler, FeatureStructure
 
 N = 200_000
 P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well measured

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tms.figure_config import FiguresConfig, RunnerConfig
-from tms.figures import FIGURES, make_figures, summary_markdown
-from tms.hydra_config import load_config
-from tms.train import instance_layout
+from tms.core.train import instance_layout
+from tms.figures.registry import FIGURES, make_figures, summary_markdown
+from tms.run.apps import FiguresConfig, RunnerConfig
+from tms.run.compose import load_config
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tms.artifacts import load_arrays
-from tms.figures import FIGURES, split_prefixed
+from tms.core.artifacts import load_arrays
+from tms.figures.registry import FIGURES, split_prefixed
 
 FIG = ROOT / "figures"
 SUMMARY = json.loads((FIG / "summary.json").read_text())

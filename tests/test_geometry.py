@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tms.geometry import align_2d, canonical_rotation
+from tms.analysis.alignment import align_2d, canonical_rotation
 
 
 def rotation(theta):

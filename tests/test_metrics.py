@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import PAIRS, W_from_angles
-from tms import metrics
-from tms.claims import CLAIMS, summarize_claim
+from tms.analysis import metrics
+from tms.analysis.claims import CLAIMS, summarize_claim
 
 
 def test_pair_angles_and_cosines():

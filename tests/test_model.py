@@ -6,10 +6,10 @@ from unittest import mock
 import pytest
 import torch
 
-from tms import features, model
-from tms.config import FeatureSet
-from tms.features import FeatureSampler, FeatureStructure
-from tms.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct, sparse_loss_and_grads
+from tms.core import features, model
+from tms.core.config import FeatureSet
+from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct, sparse_loss_and_grads
 
 
 def random_problem(I=3, m=2, n=5, B=16, seed=0, dtype=torch.float64):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, unit
-from tms.plotting import plot_gram, plot_sparsity_sweep, plot_weights_2d, setup_line
+from tms.figures.plotting import plot_gram, plot_sparsity_sweep, plot_weights_2d, setup_line
 
 
 def arrays_2d(degrees_per_model, set_id, set_kind=("correlated",), p=None, norms=None):
@@ -32,7 +32,7 @@ def texts(fig) -> str:
 def test_importing_the_package_leaves_the_matplotlib_backend_alone():
     code = (
         "import matplotlib; matplotlib.use('svg')\n"
-        "import tms, tms.plotting, tms.figures\n"
+        "import tms, tms.figures.plotting, tms.figures\n"
         "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -4,8 +4,8 @@ import json
 import re
 
 from tests.conftest import ROOT, run_module
-from tms.figures import summary_markdown
-from tms.readme import BEGIN, END, results_block, with_results
+from tms.figures.registry import summary_markdown
+from tms.run.readme import BEGIN, END, results_block, with_results
 
 
 def test_readme_notebook_example_runs(monkeypatch, tmp_path):

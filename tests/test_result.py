@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tms import ArtifactError, DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, TrainResult, train
-from tms.model import loss_and_grads
+from tms.core.model import loss_and_grads
 
 MIXED = [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 3, 1), FeatureSet("independent", 2, 1)]
 

@@ -7,11 +7,11 @@ import pytest
 
 from tests.conftest import run_module
 from tms import DataConfig, FeatureSet, RunConfig, TrainConfig
-from tms.cache import RunCache, run_key
-from tms.errors import ConfigError
-from tms.figure_config import RunnerConfig
-from tms.runner import Job, RunnerError, run_jobs
-from tms.train import train
+from tms.core.errors import ConfigError
+from tms.core.train import train
+from tms.run.apps import RunnerConfig
+from tms.run.cache import RunCache, run_key
+from tms.run.runner import Job, RunnerError, run_jobs
 
 needs_submitit = pytest.mark.skipif(importlib.util.find_spec("submitit") is None, reason="pip install -e '.[sweep]'")
 

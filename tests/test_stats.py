@@ -1,4 +1,4 @@
-"""Intervals and paired tests of ``tms.stats`` against published values and exact hand counts.
+"""Intervals and paired tests of ``tms.analysis.stats`` against published values and exact hand counts.
 
 Published values are printed to 4 decimals, so they are compared with an absolute tolerance
 of 5e-5 (half a unit in the last printed place). Exact binomial quantities are recomputed here
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from tms import stats
+from tms.analysis import stats
 
 PRINTED_4DP = 5e-5  # half a unit in the 4th decimal of a published table
 

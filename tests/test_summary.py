@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import PAIRS, W_from_angles
-from tms import stats, summary
-from tms.summary import PAPER_COLLAPSE_RANGES
+from tms.analysis import stats, summary
+from tms.analysis.summary import PAPER_COLLAPSE_RANGES
 
 ORTHO = W_from_angles(0, 90, 45, 135)  # both correlated pairs orthogonal: the claim holds
 OPPOSITE = W_from_angles(0, 180, 90, 270)  # both pairs antipodal: the claim fails

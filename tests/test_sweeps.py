@@ -9,9 +9,9 @@ import copy
 import numpy as np
 import pytest
 
-from tms.config import FeatureSet, RunConfig
-from tms.result import TrainResult
-from tms.sweeps import expected_active_units, expected_nonzero, merge_results, probability_groups, sweep_configs
+from tms.core.config import FeatureSet, RunConfig
+from tms.core.result import TrainResult
+from tms.core.sweeps import expected_active_units, expected_nonzero, merge_results, probability_groups, sweep_configs
 
 # --- probability_groups -------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig
-from tms.errors import TrainingDiverged
-from tms.train import AdamW, instance_layout, lr_factor, train
+from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig
+from tms.core.errors import TrainingDiverged
+from tms.core.train import AdamW, instance_layout, lr_factor, train
 
 
 def small_config(**train_kwargs) -> RunConfig:

@@ -6,14 +6,14 @@ Plain PyTorch + dataclasses; Hydra is only needed by the command-line entry poin
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 
-from tms.artifacts import ArtifactError
-from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
-from tms.controls import control_config
-from tms.errors import ConfigError, TrainingDiverged
-from tms.features import FeatureSampler, FeatureStructure
-from tms.model import ToyModel, loss_per_instance, reconstruct
-from tms.result import TrainResult
-from tms.train import train
+from tms.core.artifacts import ArtifactError
+from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
+from tms.core.controls import control_config
+from tms.core.errors import ConfigError, TrainingDiverged
+from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.model import ToyModel, loss_per_instance, reconstruct
+from tms.core.result import TrainResult
+from tms.core.train import train
 
 try:
     __version__ = _distribution_version("tms")

@@ -21,6 +21,8 @@ from itertools import combinations
 
 import numpy as np
 
+from tms.core.features import set_count
+
 REPRESENTED_NORM = 0.5
 COLLAPSE_COS = float(np.cos(np.deg2rad(20.0)))
 
@@ -33,7 +35,7 @@ def _batched(W) -> np.ndarray:
 def set_members(set_id) -> list:
     """Feature indices of each set, in set-id order."""
     set_id = np.asarray(set_id)
-    return [np.flatnonzero(set_id == s) for s in range(int(set_id.max()) + 1)] if (set_id >= 0).any() else []
+    return [np.flatnonzero(set_id == s) for s in range(set_count(set_id))]
 
 
 def nanmean_rows(values) -> np.ndarray:

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import torch
 
-from tms.cache import RunCache, cached_train, run_key
-from tms.config import RunConfig, feature_probabilities
-from tms.errors import TrainingDiverged
-from tms.features import FeatureStructure
-from tms.figure_config import RunnerConfig
-from tms.sweeps import expected_nonzero
-from tms.train import train
+from tms.core.config import RunConfig, feature_probabilities
+from tms.core.errors import TrainingDiverged
+from tms.core.features import FeatureStructure
+from tms.core.sweeps import expected_nonzero
+from tms.core.train import train
+from tms.run.apps import RunnerConfig
+from tms.run.cache import RunCache, cached_train, run_key
 
 
 @dataclass(frozen=True)

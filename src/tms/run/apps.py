@@ -1,6 +1,6 @@
 """Schema of the figures command (``experiments.correlated``): plain dataclasses, no Hydra.
 
-Hydra registers ``FiguresConfig`` in its ConfigStore (``tms.hydra_config``); the YAML in
+Hydra registers ``FiguresConfig`` in its ConfigStore (``tms.run.compose``); the YAML in
 ``configs/`` only selects presets (the ``setup`` group) and states what differs from these
 defaults. ``validate_figures`` checks every field before anything is trained or written.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 
-from tms.config import (
+from tms.core.config import (
     MAX_SEED,
     DataConfig,
     ModelConfig,
@@ -23,7 +23,7 @@ from tms.config import (
     validate_model,
     validate_train,
 )
-from tms.errors import ConfigError
+from tms.core.errors import ConfigError
 
 RUNNERS = ("pool", "submitit_local", "submitit_slurm")
 
@@ -79,7 +79,7 @@ class FiguresConfig:
     """``experiments.correlated``: the paper's correlated/anticorrelated figures and their checks."""
 
     out_dir: str | None = None
-    figures: list[str] | None = None  # None: every figure in tms.figures.FIGURES
+    figures: list[str] | None = None  # None: every figure in tms.figures.registry.FIGURES
     n_instances: int = 256  # models (and controls) per paper figure
     n_shown: int = 8  # models drawn per 2D figure
     seed: int = 0

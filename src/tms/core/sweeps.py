@@ -7,7 +7,7 @@ puts feature probabilities whose expected active units per batch are within a fa
 put 1-S = 0.1 to 0.5 of 20 independent features into one run, which took twice as long as one
 run per value.) ``merge_results`` stitches the runs back into one instance axis, ordered by
 feature probability. A model's initialisation seed depends on its run seed, feature
-probability and index only (``tms.seeds``), never on the grouping; its batches do depend on it.
+probability and index only (``tms.core.seeds``), never on the grouping; its batches do depend on it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import dataclasses
 
 import numpy as np
 
-from tms.config import RunConfig
-from tms.features import FeatureStructure
-from tms.result import TrainResult
+from tms.core.config import RunConfig
+from tms.core.features import FeatureStructure
+from tms.core.result import TrainResult
 
 
 def expected_nonzero(feature_probability: float, n_units: int, batch: int) -> float:

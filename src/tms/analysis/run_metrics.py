@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tms import metrics
-from tms.config import RunConfig
+from tms.analysis import metrics
+from tms.core.config import RunConfig
 
 
 def _floats(values) -> list:

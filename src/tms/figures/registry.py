@@ -8,7 +8,7 @@ adding a figure means adding one entry. ``make_figures`` runs a selection end to
 
 Seeds: figure (or sweep geometry, or scaling cell) X of a run with ``seed = s`` trains from the
 run seed ``derive_seed(s, X)``, so figures and sweep points never share initialisations, while
-each model and its independent-feature control share theirs (``tms.seeds``).
+each model and its independent-feature control share theirs (``tms.core.seeds``).
 """
 
 from __future__ import annotations
@@ -21,29 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tms import metrics, stats
-from tms.artifacts import load_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
-from tms.cache import RunCache
-from tms.claims import CLAIMS, LOCAL_BASIS_RATIO, summarize_claim
-from tms.config import DataConfig, FeatureSet, ModelConfig, RunConfig, check_int
-from tms.controls import control_config
-from tms.errors import ConfigError
-from tms.features import describe_layout
-from tms.figure_config import FiguresConfig, check_setup, check_sweep, validate_figures
-from tms.plotting import (
-    plot_collapse_transition,
-    plot_gram,
-    plot_learning_dynamics,
-    plot_local_basis_scaling,
-    plot_sparsity_sweep,
-    plot_weights_2d,
-    save_figure,
-)
-from tms.provenance import provenance
-from tms.result import TrainResult
-from tms.runner import Job, run_jobs
-from tms.seeds import derive_seed
-from tms.summary import (
+from tms.analysis import metrics, stats
+from tms.analysis.claims import CLAIMS, LOCAL_BASIS_RATIO, summarize_claim
+from tms.analysis.summary import (
     cell,
     collapse_agreement,
     collapse_by_point,
@@ -55,8 +35,28 @@ from tms.summary import (
     pct_ci,
     sweep_points,
 )
-from tms.sweeps import merge_results, sweep_configs
-from tms.train import log_spaced_steps
+from tms.core.artifacts import load_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
+from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, check_int
+from tms.core.controls import control_config
+from tms.core.errors import ConfigError
+from tms.core.features import describe_layout
+from tms.core.result import TrainResult
+from tms.core.seeds import derive_seed
+from tms.core.sweeps import merge_results, sweep_configs
+from tms.core.train import log_spaced_steps
+from tms.figures.plotting import (
+    plot_collapse_transition,
+    plot_gram,
+    plot_learning_dynamics,
+    plot_local_basis_scaling,
+    plot_sparsity_sweep,
+    plot_weights_2d,
+    save_figure,
+)
+from tms.run.apps import FiguresConfig, check_setup, check_sweep, validate_figures
+from tms.run.cache import RunCache
+from tms.run.provenance import provenance
+from tms.run.runner import Job, run_jobs
 
 CLAIMS_HEADER = [
     "| figure | setup | models showing the geometry [95% CI] | control [95% CI] | difference [95% CI] "

@@ -7,19 +7,19 @@ import math
 import numpy as np
 import torch
 
-from tms.config import RunConfig, feature_probabilities, n_features, validate
-from tms.errors import TrainingDiverged
-from tms.features import FeatureSampler, FeatureStructure
-from tms.model import init_weights, loss_and_grads, sparse_loss_and_grads
-from tms.progress import Progress
-from tms.result import TrainResult
-from tms.seeds import instance_seeds
+from tms.core.config import RunConfig, feature_probabilities, n_features, validate
+from tms.core.errors import TrainingDiverged
+from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.model import init_weights, loss_and_grads, sparse_loss_and_grads
+from tms.core.progress import Progress
+from tms.core.result import TrainResult
+from tms.core.seeds import instance_seeds
 
 
 def instance_layout(cfg: RunConfig):
     """Per-instance feature probability (I,) and initialisation seed (I,) int64.
 
-    One block of n_instances models per feature probability; seeds from ``tms.seeds``.
+    One block of n_instances models per feature probability; seeds from ``tms.core.seeds``.
     """
     values = feature_probabilities(cfg.data)
     p = np.repeat(np.asarray(values, dtype=np.float64), cfg.n_instances)

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tms.config import FeatureSet
+from tms.core.config import FeatureSet, feature_probabilities
+from tms.core.seeds import data_seed
 
 # Structures with at most this many presence patterns use the pattern table.
 MAX_PATTERNS = 64
@@ -234,9 +235,6 @@ class FeatureSampler:
     def from_config(cls, cfg, seed: int | None = None, device=None) -> FeatureSampler:
         """The sampler a run of ``cfg`` (a RunConfig) draws from: one instance per model, each at
         its feature probability; batches from ``seed`` (default: the run's own data seed)."""
-        from tms.config import feature_probabilities
-        from tms.seeds import data_seed
-
         values = feature_probabilities(cfg.data)
         device = device or cfg.train.device
         p = torch.tensor(values, dtype=torch.float64, device=device).repeat_interleave(cfg.n_instances)
@@ -408,12 +406,18 @@ def sparse_path(structure: FeatureStructure, feature_probability: float) -> str:
     return FeatureSampler(structure, p, torch.Generator()).path
 
 
+def set_count(set_id) -> int:
+    """How many feature sets a layout has (set ids run 0, 1, ...; -1 marks independent features)."""
+    set_id = np.asarray(set_id)
+    return int(set_id.max()) + 1 if (set_id >= 0).any() else 0
+
+
 def describe_layout(set_id, set_kind) -> str:
     """Words for a feature layout, e.g. "2 correlated sets of 10" or "1 anticorrelated set of 3
     + 2 independent features"."""
     set_id = np.asarray(set_id)
     parts = []  # (kind, size) per set, in order
-    for s in range(int(set_id.max()) + 1 if (set_id >= 0).any() else 0):
+    for s in range(set_count(set_id)):
         parts.append((str(set_kind[s]) if s < len(set_kind) else "?", int((set_id == s).sum())))
     words = []
     for (kind, size), group in itertools.groupby(parts):

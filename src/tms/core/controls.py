@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from tms.config import DataConfig, FeatureSet, RunConfig, n_features
+from tms.core.config import DataConfig, FeatureSet, RunConfig, n_features
 
 
 def control_config(cfg: RunConfig) -> RunConfig:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tms import stats
-from tms.claims import CLAIMS, antipodal_cross_set_fraction
-from tms.metrics import collapsed, feature_norms, within_set_abs_cos
+from tms.analysis import stats
+from tms.analysis.claims import CLAIMS, antipodal_cross_set_fraction
+from tms.analysis.metrics import collapsed, feature_norms, within_set_abs_cos
 
 # The paper's reported number of collapsed sets (3 correlated pairs, m = 2) by range of 1 - S.
 # Each range is half-open, lo < 1 - S <= hi; points in no range are listed as between ranges.

@@ -1,6 +1,6 @@
 """Figures drawn from saved run artifacts (npz files, dicts of arrays, or a TrainResult).
 
-Plotting only draws: every number it shows is computed by ``tms.summary`` / ``tms.metrics``
+Plotting only draws: every number it shows is computed by ``tms.analysis.summary`` / ``tms.analysis.metrics``
 and passed in, or read off the arrays. Figures are plain ``matplotlib.figure.Figure`` objects,
 made without pyplot, so drawing works under any backend and never changes it; a notebook shows
 a returned Figure inline, and ``save_figure`` writes PNG and SVG.
@@ -26,12 +26,12 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from tms.artifacts import load_arrays, write_bytes_atomic
-from tms.claims import LOCAL_BASIS_RATIO
-from tms.features import describe_layout
-from tms.geometry import align_2d
-from tms.metrics import collapsed, represented, set_members
-from tms.summary import PAPER_COLLAPSE_RANGES
+from tms.analysis.alignment import align_2d
+from tms.analysis.claims import LOCAL_BASIS_RATIO
+from tms.analysis.metrics import collapsed, represented, set_members
+from tms.analysis.summary import PAPER_COLLAPSE_RANGES
+from tms.core.artifacts import load_arrays, write_bytes_atomic
+from tms.core.features import describe_layout
 
 SET_COLORMAPS = ("Blues", "Oranges", "Greens", "Purples", "Reds", "copper")
 STYLE = {
@@ -117,7 +117,7 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
     """Aligned 2D weight plots: each feature's W column as a line from the origin with a dot.
 
     Panels show models ``indices`` (default: the first ``n_shown``), each rotated and flipped
-    into the canonical orientation (``tms.geometry``). Collapsed sets (all features within 20°)
+    into the canonical orientation (``tms.analysis.alignment``). Collapsed sets (all features within 20°)
     are ringed; the panel title gives the angle within each set ('–' when a feature of the set
     is unrepresented) and the model's 1−S when the source holds several. Returns the Figure.
     """

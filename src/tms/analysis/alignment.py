@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tms.metrics import REPRESENTED_NORM
+from tms.analysis.metrics import REPRESENTED_NORM
 
 COLLINEAR_SIN = float(np.sin(np.deg2rad(1.0)))
 

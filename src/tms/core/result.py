@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tms.artifacts import ArtifactError, load_arrays, write_npz_atomic
+from tms.core.artifacts import ArtifactError, load_arrays, write_npz_atomic
 
 WEIGHT_KEYS = ("W", "b", "loss", "loss_step", "feature_probability", "importance", "seed", "set_id", "set_kind")
 
@@ -27,7 +27,7 @@ class TrainResult:
     loss: np.ndarray  # (windows, I) mean loss per window of `log_every` steps
     loss_step: np.ndarray  # (windows,) last step (1-based) of each window
     feature_probability: np.ndarray  # (I,) p = 1 - S of each model
-    seed: np.ndarray  # (I,) initialisation seed of each model (tms.seeds)
+    seed: np.ndarray  # (I,) initialisation seed of each model (tms.core.seeds)
     importance: np.ndarray  # (n,)
     set_id: np.ndarray  # (n,) set of each feature, -1 for independent features
     set_kind: np.ndarray  # (sets,) "correlated" or "anticorrelated", by set id
@@ -100,7 +100,7 @@ class TrainResult:
 
     def to_model(self):
         """A ``ToyModel`` holding these weights and this importance, for autograd experiments."""
-        from tms.model import ToyModel
+        from tms.core.model import ToyModel
 
         return ToyModel.from_arrays(self.W, self.b, self.importance)
 
@@ -108,7 +108,7 @@ class TrainResult:
         """A ``FeatureSampler`` drawing this run's data (one instance per model)."""
         import torch
 
-        from tms.features import FeatureSampler, FeatureStructure
+        from tms.core.features import FeatureSampler, FeatureStructure
 
         structure = FeatureStructure.from_sets(self.feature_sets())
         p = torch.as_tensor(self.feature_probability, dtype=torch.float64, device=device)
@@ -117,7 +117,7 @@ class TrainResult:
 
 def feature_sets(set_id, set_kind) -> list:
     """FeatureSets in feature order from a layout: runs of -1 are independent features."""
-    from tms.config import FeatureSet
+    from tms.core.config import FeatureSet
 
     set_id = np.asarray(set_id)
     sets = []

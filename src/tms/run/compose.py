@@ -20,9 +20,9 @@ from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from tms.config import RunConfig, check_int, validate
-from tms.errors import ConfigError
-from tms.figure_config import FiguresConfig
+from tms.core.config import RunConfig, check_int, validate
+from tms.core.errors import ConfigError
+from tms.run.apps import FiguresConfig
 
 
 def _default_config_dir() -> Path:
@@ -102,8 +102,8 @@ def check_app(name: str, app, here: bool = True):
     """Validate a composed app config like its entry point does; ``here=False`` for a train run
     that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
-        from tms.figure_config import validate_figures
-        from tms.figures import FIGURES
+        from tms.figures.registry import FIGURES
+        from tms.run.apps import validate_figures
 
         return validate_figures(app, FIGURES)
     validate(app, here=here)

@@ -1,9 +1,10 @@
 """A content-addressed cache of training runs.
 
 A run's key is a SHA-256 of its resolved RunConfig minus purely cosmetic fields (the progress
-bar), the requested snapshot steps, the package version, and a hash of the library source that
-determines what training computes (``TRAINING_SOURCES``), so editing the trainer retrains
-even when the version number stays the same. An entry is a folder ``<root>/<key>/`` holding
+bar), the requested snapshot steps, the package version, and a hash of every source file of
+the training core (``tms.core``), so editing anything there retrains even when the version
+number stays the same; a new module in the core is covered without being listed.
+An entry is a folder ``<root>/<key>/`` holding
 ``weights.npz`` and, written last, ``complete.json`` with the npz's SHA-256. An entry without
 a valid marker, or whose npz no longer matches it, is never reused: it is retrained and
 overwritten.
@@ -19,24 +20,24 @@ import json
 import warnings
 from pathlib import Path
 
-from tms.artifacts import ArtifactError, write_json_atomic
-from tms.config import RunConfig
-from tms.provenance import package_version
-from tms.result import TrainResult
-from tms.train import train
+import tms.core
+from tms.core.artifacts import ArtifactError, write_json_atomic
+from tms.core.config import RunConfig
+from tms.core.result import TrainResult
+from tms.core.train import train
+from tms.run.provenance import package_version
 
 COSMETIC_TRAIN_FIELDS = ("progress", "max_memory_gb")
-# Library files whose content decides what a run computes.
-TRAINING_SOURCES = ("config.py", "features.py", "model.py", "train.py", "seeds.py")
 
 
 @functools.lru_cache(maxsize=1)
 def code_hash() -> str:
-    """SHA-256 of the training sources of the imported ``tms`` package."""
-    root = Path(__file__).resolve().parent
+    """SHA-256 of every ``.py`` file of the imported ``tms.core``, by path relative to it."""
+    root = Path(tms.core.__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in TRAINING_SOURCES:
-        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    for path in sorted(root.rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -1,7 +1,7 @@
 """Plain-dataclass schema for one training run, plus its validation.
 
 These dataclasses are the single source of truth: Hydra registers them as structured
-configs (see ``tms.hydra_config``), and notebooks build them directly, e.g.
+configs (see ``tms.run.compose``), and notebooks build them directly, e.g.
 
     RunConfig(data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.05),
               model=ModelConfig(m=2))
@@ -17,7 +17,7 @@ import numbers
 import re
 from dataclasses import dataclass, field
 
-from tms.errors import ConfigError
+from tms.core.errors import ConfigError
 
 KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
@@ -29,7 +29,7 @@ DEFAULT_MAX_MEMORY_GB = 16.0
 
 @dataclass
 class FeatureSet:
-    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.features``)."""
+    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.core.features``)."""
 
     kind: str = "correlated"
     size: int = 2
@@ -70,7 +70,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.01
     schedule: str = "constant"
-    # "sparse" draws only the samples that are not all-zero (exact, see tms.features);
+    # "sparse" draws only the samples that are not all-zero (exact, see tms.core.features);
     # "dense" draws the full batch (the plain reference). Both give the same loss distribution.
     sampler: str = "sparse"
     device: str = "cpu"
@@ -89,7 +89,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     # Models per feature probability. Their initialisation seeds derive from `seed`, the
-    # feature probability and the model's index (tms.seeds), so runs never share them.
+    # feature probability and the model's index (tms.core.seeds), so runs never share them.
     n_instances: int = 8
     seed: int = 0
 
@@ -144,10 +144,15 @@ def validate_data(data: DataConfig, prefix: str = "data") -> None:
         check_int(s.count, f"{where}.count", 1)
     many = len(data.feature_probabilities) > 0
     name = f"{prefix}.feature_probabilities" if many else f"{prefix}.feature_probability"
-    values = feature_probabilities(data)
+    check_probabilities(feature_probabilities(data), name)
+
+
+def check_probabilities(values, field_name: str) -> None:
+    """A non-empty list of distinct feature probabilities, each in (0, 1] (the one rule for all)."""
+    _check(isinstance(values, (list, tuple)) and len(values) > 0, field_name, "must list at least one value in (0, 1]")
     for v in values:
-        check_number(v, name, "in (0, 1]", lambda x: 0.0 < x <= 1.0)
-    _check(len(set(values)) == len(values), name, f"got {values}; values must be distinct")
+        check_number(v, field_name, "in (0, 1]", lambda x: 0.0 < x <= 1.0)
+    _check(len(set(values)) == len(values), field_name, f"got {list(values)}; values must be distinct")
 
 
 def n_features(data: DataConfig) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tms import metrics, stats
+from tms.analysis import metrics, stats
 
 ORTHOGONAL_ABS_COS = float(np.cos(np.deg2rad(80.0)))
 OPPOSITE_COS = -float(np.cos(np.deg2rad(20.0)))
