@@ -55,7 +55,7 @@ ARENA = "n=4, m=2 (2 correlated pairs)"
 
 def _structure(sets):
     from tms.core.config import FeatureSet
-    from tms.core.features import FeatureStructure
+    from tms.core.structure import FeatureStructure
 
     return FeatureStructure.from_sets([FeatureSet(*s) for s in sets])
 

@@ -74,7 +74,8 @@ def main(argv=None) -> int:
         write_text_atomic(out / "aggregate.md", markdown)
         print(markdown, end="")
         if args.plot:
-            from tms.figures.plotting import plot_metric_by_param, save_figure
+            from tms.figures.plot_curves import plot_metric_by_param
+            from tms.figures.plotting import save_figure
 
             stem = out / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"aggregate_{args.plot}_by_{args.by}").strip("_")
             save_figure(plot_metric_by_param(agg, args.plot, args.by), stem)

@@ -15,14 +15,15 @@ import hydra
 from omegaconf import DictConfig
 
 from experiments._cli import CONFIGS, check_overrides, hydra_output_dir, one_line_errors
-from tms.figures.registry import make_figures, summary_markdown
+from tms.figures import summary_markdown
 from tms.run.compose import to_dataclass
+from tms.run.make_figures import make_figures
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="correlated")
 def run(cfg: DictConfig) -> None:
     with one_line_errors():
-        summary = make_figures(to_dataclass(cfg), hydra_output_dir())  # validates first
+        summary = make_figures(to_dataclass(cfg), hydra_output_dir())  # plans and checks every job first
         print(f"\n{summary_markdown(summary)}")
 
 

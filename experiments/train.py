@@ -26,14 +26,14 @@ from experiments._cli import (
 from tms.analysis.run_metrics import run_metrics
 from tms.core.artifacts import write_json_atomic, write_text_atomic
 from tms.run.cache import RunCache, cached_train, run_key
-from tms.run.compose import check_app, to_dataclass
+from tms.run.compose import to_dataclass
 from tms.run.provenance import provenance
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")
 def run(cfg: DictConfig) -> None:
     with one_line_errors():
-        app = check_app("train", to_dataclass(cfg))
+        app = to_dataclass(cfg)  # checked by check_overrides before Hydra started; train() checks the run
         out = hydra_output_dir()
         threads = configure_threads(app.threads)
         cache = RunCache(app.cache_dir) if app.cache else None

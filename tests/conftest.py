@@ -1,5 +1,8 @@
-"""Shared helpers: running entry points as a user would, checking their error contract, and
-hand-made weights with known geometry."""
+"""Shared helpers: the suite's one tiny run config, running entry points as a user would,
+checking their error contract, and hand-made weights with known geometry.
+
+Tests mirror the package: tests/core, tests/analysis, tests/figures, tests/run, and tests/cli
+for the commands, the README, the docs and the notebook."""
 
 from __future__ import annotations
 
@@ -12,7 +15,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the one tiny run config ----------------------------------------------------------------
+
+
+def tiny_run_config(
+    steps: int = 40, batch: int = 128, n_instances: int = 2, feature_probability: float = 0.1, seed: int = 0, **train
+) -> RunConfig:
+    """Two correlated pairs in m = 2, a few models, a few steps: trains in well under a second.
+    Keyword arguments beyond these go to TrainConfig (e.g. lr, sampler, log_every)."""
+    return RunConfig(
+        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=feature_probability),
+        model=ModelConfig(m=2),
+        train=TrainConfig(steps=steps, batch=batch, progress=False, **train),
+        n_instances=n_instances,
+        seed=seed,
+    )
+
+
+@pytest.fixture
+def tiny_config():
+    """``tiny_run_config``, as a fixture: ``tiny_config(steps=300, lr=3e-3)``."""
+    return tiny_run_config
 
 
 # --- hand-made 2D weights with known geometry ----------------------------------------------
@@ -55,8 +83,3 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, field: str, code: i
     assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     return lines[0]
-
-
-@pytest.fixture
-def run_cli():
-    return run_module

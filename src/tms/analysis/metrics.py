@@ -21,7 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
-from tms.core.features import set_count
+from tms.core.structure import set_count
 
 REPRESENTED_NORM = 0.5
 COLLAPSE_COS = float(np.cos(np.deg2rad(20.0)))

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from tms.core.features import FeatureStructure
+from tms.core.structure import FeatureStructure
 
 
 def sample(structure: FeatureStructure, p: torch.Tensor, batch: int, generator: torch.Generator) -> torch.Tensor:

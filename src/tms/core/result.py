@@ -108,7 +108,8 @@ class TrainResult:
         """A ``FeatureSampler`` drawing this run's data (one instance per model)."""
         import torch
 
-        from tms.core.features import FeatureSampler, FeatureStructure
+        from tms.core.features import FeatureSampler
+        from tms.core.structure import FeatureStructure
 
         structure = FeatureStructure.from_sets(self.feature_sets())
         p = torch.as_tensor(self.feature_probability, dtype=torch.float64, device=device)

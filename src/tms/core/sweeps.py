@@ -18,8 +18,8 @@ import dataclasses
 import numpy as np
 
 from tms.core.config import RunConfig
-from tms.core.features import FeatureStructure
 from tms.core.result import TrainResult
+from tms.core.structure import FeatureStructure
 
 
 def expected_nonzero(feature_probability: float, n_units: int, batch: int) -> float:

@@ -9,11 +9,12 @@ import torch
 
 from tms.core.config import RunConfig, feature_probabilities, n_features, validate
 from tms.core.errors import TrainingDiverged
-from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.features import FeatureSampler
 from tms.core.model import init_weights, loss_and_grads, sparse_loss_and_grads
 from tms.core.progress import Progress
 from tms.core.result import TrainResult
 from tms.core.seeds import instance_seeds
+from tms.core.structure import FeatureStructure
 
 
 def instance_layout(cfg: RunConfig):

@@ -11,7 +11,6 @@ import dataclasses
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -20,28 +19,19 @@ from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from tms.core.config import RunConfig, check_int, validate
+from tms.core.config import check_int, validate
 from tms.core.errors import ConfigError
-from tms.run.apps import FiguresConfig
+from tms.run.apps import FiguresConfig, TrainApp
+from tms.run.make_figures import plan
 
 
 def _default_config_dir() -> Path:
     """The repository's configs/ for a source (editable) install, else ./configs."""
-    source_tree = Path(__file__).resolve().parents[2] / "configs"
+    source_tree = Path(__file__).resolve().parents[3] / "configs"  # src/tms/run/compose.py -> the checkout
     return source_tree if source_tree.is_dir() else Path.cwd() / "configs"
 
 
 CONFIG_DIR = _default_config_dir()
-
-
-@dataclass
-class TrainApp(RunConfig):
-    """``experiments.train``: one run; artifacts go to out_dir (default: Hydra's run folder)."""
-
-    out_dir: str | None = None
-    cache: bool = True  # reuse a complete cached run with the same key instead of retraining
-    cache_dir: str = ".cache/tms"
-    threads: int = 0  # torch threads; 0 = the cores divided among the launcher's parallel jobs
 
 
 SCHEMAS = {"train": TrainApp, "correlated": FiguresConfig}
@@ -102,10 +92,8 @@ def check_app(name: str, app, here: bool = True):
     """Validate a composed app config like its entry point does; ``here=False`` for a train run
     that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
-        from tms.figures.registry import FIGURES
-        from tms.run.apps import validate_figures
-
-        return validate_figures(app, FIGURES)
+        plan(app)  # every field, and every run the figures would train
+        return app
     validate(app, here=here)
     if isinstance(app, TrainApp):
         check_int(app.threads, "threads", 0)

@@ -2,7 +2,8 @@
 
 Every value is stable for a given commit and environment, so artifacts regenerated from the
 same commit stay byte-identical. ``dirty`` says whether code or configs (src/, experiments/,
-configs/, benchmarks/, pyproject.toml) had uncommitted changes; regenerated figures themselves do not count.
+configs/, benchmarks/, pyproject.toml) had uncommitted changes; regenerated figures themselves do
+not count.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def provenance() -> dict:
     """{"tms", "git_commit", "git_dirty", "torch", "numpy"}; git fields are None outside a checkout."""
     import torch
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]  # src/tms/run/provenance.py -> the checkout
     commit = _git(root, "rev-parse", "HEAD") if (root / ".git").exists() else None
     dirty = None
     if commit is not None:

@@ -1,6 +1,7 @@
 """Run many training jobs: in this process, a local process pool, or through submitit.
 
-A ``Job`` is one ``RunConfig`` (plus snapshot steps) with a key saying what it is for. Jobs
+A ``Job`` is one ``RunConfig`` (plus snapshot steps) with a key saying what it is for (any
+hashable, sortable value with a ``label``: the figures use ``tms.figures.base.JobKey``). Jobs
 with a complete entry in the run cache are not retrained. The rest run longest first:
 
 - ``pool``: ``workers`` single-threaded processes (1 trains in this process). On 2 cores,
@@ -10,7 +11,9 @@ with a complete entry in the run cache are not retrained. The rest run longest f
   failed or lost job leaves no cache entry, so rerunning the same command trains only those.
 
 Results come back in job order whatever order they finished in, so artifacts built from them
-are byte-stable.
+are byte-stable. A failed job costs no other job: the console gets one line per failure, and
+with ``log_dir`` its full traceback goes to ``<log_dir>/<job label>.log`` (submitit keeps its
+own job logs).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import copy
 import multiprocessing
 import re
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -26,9 +30,10 @@ from pathlib import Path
 
 import torch
 
+from tms.core.artifacts import write_text_atomic
 from tms.core.config import RunConfig, feature_probabilities
 from tms.core.errors import TrainingDiverged
-from tms.core.features import FeatureStructure
+from tms.core.structure import FeatureStructure
 from tms.core.sweeps import expected_nonzero
 from tms.core.train import train
 from tms.run.apps import RunnerConfig
@@ -37,16 +42,15 @@ from tms.run.cache import RunCache, cached_train, run_key
 
 @dataclass(frozen=True)
 class Job:
-    """One training run and what it is for: key = (figure, part, group)."""
+    """One training run and what it is for (``key``, e.g. a figure's JobKey)."""
 
-    key: tuple
+    key: object
     config: RunConfig
     snapshot_steps: tuple = ()
 
     @property
     def label(self) -> str:
-        figure, part, group = self.key
-        return figure if part == "model" and group == 0 else f"{figure} {part} #{group}"
+        return getattr(self.key, "label", str(self.key))
 
 
 class RunnerError(RuntimeError):
@@ -77,7 +81,9 @@ def _train_into_cache(cfg: RunConfig, snapshots, cache_dir: str) -> str:
     return run_key(cfg, snapshots)
 
 
-def run_jobs(jobs: list, runner: RunnerConfig, cache: RunCache | None = None, log: Callable = print) -> dict:
+def run_jobs(
+    jobs: list, runner: RunnerConfig, cache: RunCache | None = None, log: Callable = print, log_dir=None
+) -> dict:
     """{job key: TrainResult} for every job, training only what the cache lacks."""
     results, keys = {}, {}
     for job in jobs:
@@ -90,31 +96,58 @@ def run_jobs(jobs: list, runner: RunnerConfig, cache: RunCache | None = None, lo
         log(f"reused {len(results)} of {len(jobs)} training jobs from {cache.root}")
     todo = sorted((j for j in jobs if j.key not in results), key=lambda j: -cost(j.config))
     if todo and runner.kind == "pool":
-        _run_pool(todo, runner.workers, cache, keys, results, log)
+        _run_pool(todo, runner.workers, cache, keys, results, log, FailureLog(log_dir))
     elif todo:
         _run_submitit(todo, runner, cache, keys, results, log)
     return {job.key: results[job.key] for job in jobs}
 
 
-def _run_pool(todo, workers: int, cache, keys, results, log) -> None:
+class FailureLog:
+    """One line per failed job for the console, its traceback in ``<folder>/<label>.log``."""
+
+    def __init__(self, folder=None):
+        self.folder = Path(folder) if folder is not None else None
+        self.lines = []
+
+    def _path(self, job) -> Path:
+        return self.folder / (re.sub(r"[^\w.-]+", "_", job.label).strip("_") + ".log")
+
+    def failed(self, job, error: BaseException) -> None:
+        line = f"{job.label}: {error}"
+        if self.folder is not None and not isinstance(error, TrainingDiverged):  # a divergence is its line
+            try:
+                path = write_text_atomic(self._path(job), "".join(traceback.format_exception(error)))
+                line += f" (traceback in {path})"
+            except OSError:
+                pass  # the one line still reaches the console
+        self.lines.append(line)
+
+    def succeeded(self, job) -> None:
+        """A job that now trains leaves no stale log of an earlier failure."""
+        if self.folder is not None:
+            self._path(job).unlink(missing_ok=True)
+
+
+def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLog) -> None:
     start = time.perf_counter()
 
     def finished(job, result, done):
+        failures.succeeded(job)
         results[job.key] = result
         if cache is not None:
             cache.put(keys[job.key], result)
         log(f"[{done}/{len(todo)}] trained {job.label} ({time.perf_counter() - start:.0f}s)")
 
-    failed = []  # one failed job must not cost the others: report them all at the end
+    # One failed job must not cost the others: report them all at the end.
     if workers <= 1 or len(todo) <= 1:
         for done, job in enumerate(todo, 1):
             try:
                 result = train(job.config, snapshot_steps=job.snapshot_steps, label=job.label)
             except Exception as e:
-                failed.append(f"{job.label}: {e}")
+                failures.failed(job, e)
                 continue
             finished(job, result, done)
-        _raise_failed(failed, len(todo), cached=cache is not None)
+        _raise_failed(failures.lines, len(todo), cached=cache is not None)
         return
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
@@ -123,14 +156,14 @@ def _run_pool(todo, workers: int, cache, keys, results, log) -> None:
             for done, future in enumerate(as_completed(futures), 1):
                 try:
                     result = future.result()
-                except Exception as e:
-                    failed.append(f"{futures[future].label}: {e}")
+                except Exception as e:  # its __cause__ carries the worker's traceback
+                    failures.failed(futures[future], e)
                     continue
                 finished(futures[future], result, done)
         except BaseException:  # Ctrl-C: do not train the queued jobs before exiting
             pool.shutdown(cancel_futures=True)
             raise
-    _raise_failed(failed, len(todo), cached=cache is not None)
+    _raise_failed(failures.lines, len(todo), cached=cache is not None)
 
 
 def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, log) -> None:
@@ -164,7 +197,7 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
         try:
             handle.result()
         except Exception as e:  # submitit re-raises the job's error, or reports a lost job
-            failed.append(f"{job.label}: {_last_line(e)}")
+            failed.append(f"{job.label}: {_last_line(e)} (log: {handle.paths.stderr})")
             continue
         hit = cache.get(keys[job.key])
         if hit is None:

@@ -15,7 +15,8 @@ import torch
 
 from tms.core import features
 from tms.core.config import FeatureSet
-from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.features import FeatureSampler
+from tms.core.structure import FeatureStructure
 
 N = 200_000
 P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well measured
@@ -179,7 +180,7 @@ def test_generator_seed_fixes_the_batch(path):
 def test_large_structures_use_geometric_skipping_with_the_same_statistics():
     """20 independent features have 2^20 patterns: geometric skipping is chosen automatically."""
     structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
-    assert structure.patterns() is None and features.sparse_path(structure, 0.05) == "geometric"
+    assert structure.patterns(features.MAX_PATTERNS) is None and features.sparse_path(structure, 0.05) == "geometric"
     x = draw([FeatureSet("independent", 20, 1)], p=0.05, sampler_kind="sparse", n=100_000, path="geometric") > 0
     for rate in x.mean(0):
         assert_rate(rate, 0.05, 100_000)

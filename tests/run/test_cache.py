@@ -12,18 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, run_module
-from tms import DataConfig, FeatureSet, RunConfig, TrainConfig
+from tests.conftest import ROOT, run_module, tiny_run_config
+from tms import RunConfig
 from tms.run import cache
 from tms.run.cache import RunCache, cached_train, run_key
 
 
 def small() -> RunConfig:
-    return RunConfig(
-        data=DataConfig(sets=[FeatureSet("correlated", 2, 2)], feature_probability=0.1),
-        train=TrainConfig(steps=40, batch=128, progress=False),
-        n_instances=2,
-    )
+    return tiny_run_config()  # _key_in_copy builds the same config by hand
 
 
 def test_complete_entry_is_reused_bit_for_bit(tmp_path):

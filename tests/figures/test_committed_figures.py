@@ -8,16 +8,17 @@ import pytest
 
 from tests.conftest import ROOT
 from tms.core.artifacts import load_arrays
-from tms.figures.registry import FIGURES, split_prefixed
+from tms.figures import FIGURES, figure, names
+from tms.figures.base import split_prefixed
 
 FIG = ROOT / "figures"
 SUMMARY = json.loads((FIG / "summary.json").read_text())
-CLAIM_FIGURES = [name for name, entry in FIGURES.items() if entry.table == "claims"]
+CLAIM_FIGURES = [name for name, entry in ((f.name, f) for f in FIGURES) if entry.table == "claims"]
 
 
 def test_every_registered_figure_is_committed_with_its_summary():
-    assert set(SUMMARY["figures"]) == set(FIGURES)
-    for name in FIGURES:
+    assert set(SUMMARY["figures"]) == set(names())
+    for name in names():
         for ext in ("npz", "png", "svg"):
             assert (FIG / f"{name}.{ext}").stat().st_size > 0
 
@@ -32,7 +33,7 @@ def test_paper_figures_hold_enough_models_and_as_many_paired_controls(name):
 
 def test_no_seed_repeats_across_committed_figures_and_points():
     owners = {}
-    for name in FIGURES:
+    for name in names():
         arrays = load_arrays(FIG / f"{name}.npz")
         prefixes = sorted({k.split(".")[0] for k in arrays if k.endswith(".seed")}) or [None]
         for prefix in prefixes:
@@ -44,7 +45,7 @@ def test_no_seed_repeats_across_committed_figures_and_points():
 
 def test_sparsity_sweep_points_have_at_least_64_models_each():
     arrays = load_arrays(FIG / "sparsity_sweep.npz")
-    for geometry in FIGURES["sparsity_sweep"].claims:
+    for geometry in figure("sparsity_sweep").claims:
         part = split_prefixed(arrays, geometry)
         _, counts = np.unique(part["feature_probability"], return_counts=True)
         assert counts.min() >= 64 and part["control_W"].shape == part["W"].shape

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import run_module
 from tms.core.result import WEIGHT_KEYS
-from tms.figures.registry import FIGURES, load_result
+from tms.figures import FIGURES, figure, load_result, names
 
 TINY = [
     "train.steps=30",
@@ -19,7 +19,7 @@ TINY = [
     "local_basis_scaling.n_instances=2",
     "local_basis_scaling.m=[4,8]",
 ]
-CLAIM_FIGURES = [name for name, entry in FIGURES.items() if entry.table == "claims"]
+CLAIM_FIGURES = [name for name, entry in ((f.name, f) for f in FIGURES) if entry.table == "claims"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def tiny_run(tmp_path_factory):
     return out, proc
 
 
-@pytest.mark.parametrize("name", list(FIGURES))
+@pytest.mark.parametrize("name", names())
 def test_every_registered_figure_writes_png_svg_and_npz(tiny_run, name):
     out, _ = tiny_run
     for ext in ("png", "svg", "npz"):
@@ -55,7 +55,7 @@ def test_sweeps_hold_every_requested_point_with_their_own_seeds(tiny_run):
     assert np.all(np.diff(collapse.feature_probability) >= 0)
     assert len(set(collapse.seed.tolist())) == 30  # no two points share an initialisation
     with np.load(out / "sparsity_sweep.npz") as f:
-        for geometry in FIGURES["sparsity_sweep"].claims:
+        for geometry in figure("sparsity_sweep").claims:
             assert f[f"{geometry}.W"].shape[0] == 16 and f[f"{geometry}.control_W"].shape[0] == 16
             assert len(set(f[f"{geometry}.seed"].tolist())) == 16
     learning = load_result(out / "learning_dynamics.npz")
@@ -66,7 +66,7 @@ def test_sweeps_hold_every_requested_point_with_their_own_seeds(tiny_run):
 def test_summary_has_an_interval_beside_every_fraction_and_a_paired_test_per_control(tiny_run):
     out, proc = tiny_run
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["figures"]) == set(FIGURES)
+    assert set(summary["figures"]) == set(names())
 
     def walk(node):
         if isinstance(node, dict):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, unit
-from tms.figures.plotting import plot_gram, plot_sparsity_sweep, plot_weights_2d, setup_line
+from tms.figures.plot_curves import plot_sparsity_sweep
+from tms.figures.plotting import plot_gram, plot_weights_2d, setup_line
 
 
 def arrays_2d(degrees_per_model, set_id, set_kind=("correlated",), p=None, norms=None):

@@ -8,8 +8,9 @@ import torch
 
 from tms.core import features, model
 from tms.core.config import FeatureSet
-from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.features import FeatureSampler
 from tms.core.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct, sparse_loss_and_grads
+from tms.core.structure import FeatureStructure
 
 
 def random_problem(I=3, m=2, n=5, B=16, seed=0, dtype=torch.float64):
@@ -188,8 +189,3 @@ def test_sparse_batch_gradients_equal_the_generic_ones(sets, gram, monkeypatch):
         got = sparse_loss_and_grads(W, b, batch, weights, uniform_importance=uniform)
         for a, e in zip(got, expected, strict=True):
             torch.testing.assert_close(a.double(), e, rtol=1e-5, atol=1e-6)
-
-
-def test_gram_route_is_chosen_for_small_or_narrow_models():
-    assert model.uses_gram(2, 4) and model.uses_gram(10, 20) and model.uses_gram(3, 6)
-    assert not model.uses_gram(40, 160) and model.uses_gram(40, 80)

@@ -4,7 +4,7 @@ import json
 import re
 
 from tests.conftest import ROOT, run_module
-from tms.figures.registry import summary_markdown
+from tms.figures import summary_markdown
 from tms.run.readme import BEGIN, END, results_block, with_results
 
 
@@ -36,8 +36,9 @@ def test_results_block_is_replaced_in_place():
 
 
 def readme_error_examples():
-    """(args, expected stderr line) for every `$ python -m experiments.train ...` shown with its error."""
-    lines = (ROOT / "README.md").read_text().splitlines()
+    """(args, expected stderr line) for every `$ python -m experiments.train ...` shown with its error
+    in docs/command-line.md (the README links to it)."""
+    lines = (ROOT / "docs" / "command-line.md").read_text().splitlines()
     out = []
     for cmd, nxt in zip(lines, lines[1:], strict=False):
         if cmd.startswith("$ python -m experiments.train ") and nxt.startswith("error: "):

@@ -1,16 +1,15 @@
-"""The figure registry: one entry per figure, seeds that never repeat, and an in-process run."""
+"""The figure registry: one module per figure, seeds that never repeat, and an in-process run."""
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
 from tms.core.train import instance_layout
-from tms.figures.registry import FIGURES, make_figures, summary_markdown
+from tms.figures import FIGURES, names, summary_markdown
 from tms.run.apps import FiguresConfig, RunnerConfig
 from tms.run.compose import load_config
+from tms.run.make_figures import figure_jobs, make_figures
 
 
 @pytest.fixture(scope="module")
@@ -34,32 +33,19 @@ def seeds_of(job):
     return list(zip(p.tolist(), seeds.tolist(), strict=True))
 
 
-def test_no_figure_name_is_branched_on_outside_the_registry():
-    names = "|".join(FIGURES)
-    for path in [*(ROOT / "experiments").glob("*.py"), *(ROOT / "src" / "tms").glob("*.py")]:
-        if path.name in ("figures.py", "claims.py"):  # the registry, and the claims it checks
-            continue
-        assert not re.search(rf"[\"']({names})[\"']", path.read_text()), path
-
-
-def test_experiments_correlated_is_thin():
-    assert len((ROOT / "experiments" / "correlated.py").read_text().splitlines()) <= 120
-
-
 def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
     """Across figures, sweep geometries and points no initialisation repeats; each control
     shares its model's seeds one for one."""
     owners = {}
-    for name, entry in FIGURES.items():
-        jobs = entry.jobs(app)
+    for name, entry in ((f.name, f) for f in FIGURES):
+        jobs = figure_jobs(entry, app)
         assert jobs, name
         by_part = {}
         for job in jobs:
-            by_part.setdefault(job.key[1], []).extend(seeds_of(job))
-        for part, seeds in by_part.items():
-            if part.endswith("control"):
-                model = by_part["model" if part == "control" else part[: -len(".control")]]
-                assert sorted(seeds) == sorted(model), (name, part)
+            by_part.setdefault((job.key.part, job.key.control), []).extend(seeds_of(job))
+        for (part, control), seeds in by_part.items():
+            if control:
+                assert sorted(seeds) == sorted(by_part[part, False]), (name, part)
                 continue
             assert len({s for _, s in seeds}) == len(seeds), (name, part)
             for p, s in seeds:
@@ -86,14 +72,14 @@ def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path,
     app.cache = False
     logs = []
     summary = make_figures(app, Path(tmp_path), log=logs.append)
-    assert set(summary["figures"]) == set(FIGURES) and set(summary["provenance"]) >= {"tms", "git_commit"}
-    for name in FIGURES:
+    assert set(summary["figures"]) == set(names()) and set(summary["provenance"]) >= {"tms", "git_commit"}
+    for name in names():
         assert (tmp_path / f"{name}.png").stat().st_size > 0 and (tmp_path / f"{name}.svg").exists()
         with np.load(tmp_path / f"{name}.npz") as f:
             assert "provenance_json" in f.files
     text = summary_markdown(summary)
     assert text == (tmp_path / "summary.md").read_text()
-    for name, entry in FIGURES.items():
+    for name, entry in ((f.name, f) for f in FIGURES):
         if entry.table == "claims":
             assert f"| `{name}` |" in text
     assert logs[-1].startswith("wrote 8 figures")

@@ -1,11 +1,13 @@
-"""Summary analysis on hand-made counts and weights: ranges, per-point fractions, formatting."""
+"""The figures' numbers on hand-made counts and weights: collapse ranges, per-point fractions, series."""
 
 import numpy as np
 import pytest
 
 from tests.conftest import PAIRS, W_from_angles
-from tms.analysis import stats, summary
-from tms.analysis.summary import PAPER_COLLAPSE_RANGES
+from tms.analysis import stats
+from tms.analysis.collapse import PAPER_COLLAPSE_RANGES, collapse_agreement, collapse_by_point
+from tms.analysis.dynamics import learning_series
+from tms.analysis.sweep import sweep_points
 
 ORTHO = W_from_angles(0, 90, 45, 135)  # both correlated pairs orthogonal: the claim holds
 OPPOSITE = W_from_angles(0, 180, 90, 270)  # both pairs antipodal: the claim fails
@@ -35,7 +37,7 @@ def ranges_holding(result, p):
     ],
 )
 def test_collapse_agreement_puts_boundary_values_where_the_half_open_rule_says(p, where):
-    result = summary.collapse_agreement([p, p], [1, 1], sets=3)
+    result = collapse_agreement([p, p], [1, 1], sets=3)
     if where is None:
         assert result["ranges"] == [] and result["between_ranges"] == [p]
     else:
@@ -46,7 +48,7 @@ def test_collapse_agreement_places_every_point_in_exactly_one_range_or_between()
     grid = [0.0, 0.001, 0.005, 0.01, 0.03, 0.05, 0.07, 0.1, 0.15, 0.16, 0.2, 0.21, 0.25, 0.3, 0.5, 0.6, 1.0]
     p = np.repeat(grid, 3)
     counts = np.tile([0, 1, 3], len(grid))
-    result = summary.collapse_agreement(p, counts, sets=3)
+    result = collapse_agreement(p, counts, sets=3)
     for x in grid:
         homes = len(ranges_holding(result, x)) + (x in result["between_ranges"])
         assert homes == 1, x
@@ -62,7 +64,7 @@ def test_collapse_agreement_counts_models_matching_the_paper_on_hand_made_counts
     # (0.05, 0.15] expects 1 collapsed set; (0.25, 0.5] expects 3; 0.22 is between ranges.
     p = [0.1, 0.1, 0.07, 0.1, 0.3, 0.3, 0.3, 0.22]
     counts = [1, 1, 0, 2, 3, 3, 3, 0]
-    result = summary.collapse_agreement(p, counts, sets=3)
+    result = collapse_agreement(p, counts, sets=3)
     assert [row["range"] for row in result["ranges"]] == [[0.05, 0.15], [0.25, 0.5]]  # empty ranges left out
     low, high = result["ranges"]
     assert low["range_label"] == "(0.05, 0.15]" and low["paper_collapsed"] == 1
@@ -87,7 +89,7 @@ def test_paper_collapse_ranges_do_not_overlap():
 def test_collapse_by_point_gives_sorted_points_with_medians_and_means():
     p = np.array([0.3, 0.1, 0.3, 0.1, 0.3, 0.1, 0.1])
     counts = np.array([3, 0, 2, 1, 3, 1, 2])
-    out = summary.collapse_by_point(p, counts)
+    out = collapse_by_point(p, counts)
     assert out["feature_probability"] == [0.1, 0.3]
     assert out["median_collapsed"] == [1.0, 3.0]  # medians of [0, 1, 1, 2] and [3, 2, 3]
     assert out["median_collapsed_ci95"] == [[0.0, 2.0], [2.0, 3.0]]  # n < 6: the full range
@@ -103,7 +105,7 @@ CONTROL_W = np.stack([OPPOSITE, ORTHO, OPPOSITE, OPPOSITE, ORTHO])  # holds: F T
 
 
 def test_sweep_points_without_control_gives_fractions_per_point():
-    out = summary.sweep_points("correlated_pairs", {"feature_probability": SWEEP_P, "W": SWEEP_W, "set_id": PAIRS})
+    out = sweep_points("correlated_pairs", {"feature_probability": SWEEP_P, "W": SWEEP_W, "set_id": PAIRS})
     assert set(out) == {"feature_probability", "n_instances", "fraction", "fraction_ci95"}
     assert out["feature_probability"] == [0.05, 0.1]
     assert out["n_instances"] == [2, 3]
@@ -113,7 +115,7 @@ def test_sweep_points_without_control_gives_fractions_per_point():
 
 def test_sweep_points_with_control_pairs_models_by_position_within_each_point():
     part = {"feature_probability": SWEEP_P, "W": SWEEP_W, "set_id": PAIRS, "control_W": CONTROL_W}
-    out = summary.sweep_points("correlated_pairs", part)
+    out = sweep_points("correlated_pairs", part)
     keys = ["fraction", "fraction_ci95", "control_fraction", "control_fraction_ci95", "difference"]
     keys += ["difference_ci95", "paired_p", "only_model", "only_control", "verdict"]
     assert set(out) == {"feature_probability", "n_instances", *keys}
@@ -138,7 +140,7 @@ def test_learning_series_gives_one_mean_and_interval_per_snapshot():
     a = W_from_angles(0, 90, 180, 270)
     b = W_from_angles(0, 60, 45, 135, norms=[2, 2, 2, 2])
     snapshots = np.stack([np.stack([ORTHO, ORTHO]), np.stack([a, b])])  # (S=2, I=2, m, n)
-    out = summary.learning_series(snapshots, PAIRS)
+    out = learning_series(snapshots, PAIRS)
     assert set(out) == {
         "mean |cos| within sets",
         "features with a cross-set antipodal partner",
@@ -157,46 +159,3 @@ def test_learning_series_gives_one_mean_and_interval_per_snapshot():
     # 2.5% and 97.5% quantiles of 10,000 resamples are the data values themselves (the 1e-12
     # only absorbs the rounding of the norms of unit vectors).
     assert norm["mean_ci95"][1] == pytest.approx([1.0, 2.0], abs=1e-12)
-
-
-# --- formatting ---------------------------------------------------------------------------
-
-
-def test_pct_rounds_to_whole_percent_and_marks_missing_values():
-    assert summary.pct(None) == "–"
-    assert summary.pct(0.5) == "50%"
-    assert summary.pct(0.123) == "12%"
-    assert summary.pct(1.0) == "100%"
-    assert summary.pct(0.0) == "0%"
-
-
-def test_pct_ci_prints_percent_with_its_interval():
-    assert summary.pct_ci(0.84, [0.79, 0.88]) == "84% [79–88]"
-    assert summary.pct_ci(None, [0.0, 1.0]) == "–"
-
-
-def test_num_ci_prints_fixed_digits():
-    assert summary.num_ci(0.12345, [0.1, 0.2]) == "0.123 [0.100, 0.200]"
-    assert summary.num_ci(2.0, [1.24, 2.76], digits=1) == "2.0 [1.2, 2.8]"
-    assert summary.num_ci(None, [None, None]) == "–"
-
-
-@pytest.mark.parametrize(
-    ("p", "text"),
-    [
-        (None, "–"),
-        (1e-9, "< 1e-6"),
-        (0.0012345, "0.0012"),
-        (0.009, "0.009"),
-        (0.01, "0.01"),
-        (0.5, "0.50"),
-        (1.0, "1.00"),
-    ],
-)
-def test_p_value_formatting(p, text):
-    assert summary.p_value(p) == text
-
-
-def test_cell_escapes_pipes_for_markdown_tables():
-    assert summary.cell("a | b|c") == "a \\| b\\|c"
-    assert summary.cell(3) == "3"

@@ -10,9 +10,10 @@ from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, train
 from tms.analysis.claims import CLAIMS
 from tms.analysis.metrics import pair_angles
 from tms.core import features
-from tms.core.features import FeatureSampler, FeatureStructure
+from tms.core.features import FeatureSampler
 from tms.core.model import loss_and_grads, sparse_loss_and_grads
 from tms.core.reference import train_reference
+from tms.core.structure import FeatureStructure
 
 SETS = {
     "correlated pairs": [FeatureSet("correlated", 2, 2)],

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from experiments import _cli as cli
+from tests.conftest import ROOT
 from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, validate
 from tms.core.errors import ConfigError
 from tms.core.train import train
@@ -16,8 +17,9 @@ SETUPS = sorted(p.stem for p in (CONFIG_DIR / "setup").glob("*.yaml"))
 TOP_LEVEL = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 
-def test_presets_exist():
-    assert "correlated_pairs" in DATA_PRESETS and "train" in TOP_LEVEL and "local_orthogonal_basis" in SETUPS
+def test_configs_are_read_from_the_checkouts_configs_folder():
+    assert CONFIG_DIR == ROOT / "configs"
+    assert {"correlated_pairs", "local_orthogonal_basis"} <= set(SETUPS) and {"train", "correlated"} <= set(TOP_LEVEL)
 
 
 @pytest.mark.parametrize("setup", SETUPS)

@@ -1,0 +1,104 @@
+"""How often each predicted geometry appears, by sparsity: every paper claim's setup swept over
+1 - S, each point against its paired independent-feature control.
+
+Regenerate it alone (its npz, png, svg and a one-figure summary) with::
+
+    python -m experiments.correlated 'figures=[sparsity_sweep]' out_dir=/tmp/sparsity_sweep
+
+``python -m experiments.correlated`` regenerates it with every other figure into figures/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tms.analysis import stats
+from tms.analysis.claims import CLAIMS
+from tms.analysis.sweep import sweep_points
+from tms.core.structure import describe_layout
+from tms.figures.base import Figure, Part, prefixed_arrays, run_config, split_prefixed
+from tms.figures.plot_curves import plot_sparsity_sweep
+from tms.figures.settings import check_setup, check_sweep
+from tms.figures.tables import pct_ci
+
+PAPER = ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis")
+
+
+@dataclass(frozen=True)
+class SparsitySweep(Figure):
+    claims: tuple = ()  # setup names; each is also the name of its claim and of its part
+
+    def check(self, settings):
+        for name in self.claims:
+            check_setup(settings, name, m=CLAIMS[name].m, kind=CLAIMS[name].set_kind)
+        check_sweep(settings.sparsity_sweep, "sparsity_sweep")
+
+    def parts(self, settings):
+        sc = settings.sparsity_sweep
+        return [
+            Part(
+                geometry,
+                run_config(settings, geometry, f"{self.name}/{geometry}", sc.n_instances),
+                settings.controls,
+                sweep=(sc.feature_probabilities, sc.n_instances),
+            )
+            for geometry in self.claims
+        ]
+
+    def arrays(self, results, settings):
+        return prefixed_arrays(results, self.claims)
+
+    def _labels(self, arrays) -> dict:
+        out = {}
+        for geometry in self.claims:
+            part = split_prefixed(arrays, geometry)
+            if part:
+                m = part["W"].shape[1]
+                out[geometry] = f"{CLAIMS[geometry].short}: {describe_layout(part['set_id'], part['set_kind'])}, m={m}"
+        return out
+
+    def draw(self, arrays, entry, settings):
+        parts = [split_prefixed(arrays, g) for g in self.claims]
+        parts = [p for p in parts if p]
+        per_point = sorted(
+            {int(np.sum(p["feature_probability"] == x)) for p in parts for x in np.unique(p["feature_probability"])}
+        )
+        steps = sorted({int(p["loss_step"][-1]) for p in parts if len(p["loss_step"])})
+        subtitle = f"{'/'.join(map(str, per_point))} models per point, {'/'.join(f'{s:,}' for s in steps)} steps"
+        return plot_sparsity_sweep(entry["sweep"], entry["labels"], title=self.title, subtitle=subtitle)
+
+    def summarize(self, arrays):
+        table = {g: sweep_points(g, split_prefixed(arrays, g)) for g in self.claims if split_prefixed(arrays, g)}
+        return {"sweep": table, "labels": self._labels(arrays)}
+
+    def markdown(self, entry):
+        sweep = entry["sweep"]
+        xs = sorted({x for e in sweep.values() for x in e["feature_probability"]})
+        lines = [
+            "",
+            f"**{self.title}**: fraction of models showing each geometry [95% CI], then its control "
+            "(independent features, same seeds); ✓ marks a point where the model beats its control "
+            f"(paired McNemar p < {stats.ALPHA}).",
+            "",
+            "| geometry | " + " | ".join(f"1−S={x:g}" for x in xs) + " |",
+            "|---|" + "---:|" * len(xs),
+        ]
+        for name in (g for g in self.claims if g in sweep):
+            e, cells = sweep[name], []
+            for x in xs:
+                if x not in e["feature_probability"]:
+                    cells.append("–")
+                    continue
+                k = e["feature_probability"].index(x)
+                text = pct_ci(e["fraction"][k], e["fraction_ci95"][k])
+                if "control_fraction" in e:
+                    mark = " ✓" if e["paired_p"][k] < stats.ALPHA and e["difference"][k] > 0 else ""
+                    text += f"<br>ctrl {pct_ci(e['control_fraction'][k], e['control_fraction_ci95'][k])}{mark}"
+                cells.append(text)
+            lines.append(f"| `{name}` ({CLAIMS[name].short}) | " + " | ".join(cells) + " |")
+        return lines
+
+
+FIGURE = SparsitySweep("sparsity_sweep", "How often each predicted geometry appears, by sparsity", claims=PAPER)
