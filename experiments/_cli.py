@@ -99,7 +99,7 @@ def check_overrides(config_name: str, argv=None) -> None:
             check_slurm("hydra/launcher", launcher)
         for combo in job_combinations(_options(args)):
             app = load_config(config_name, combo, config_dir=CONFIGS, check=False)
-            check_app(config_name, app, here=not elsewhere)  # a job checks its device where it trains
+            check_app(app, here=not elsewhere)  # a job checks its device where it trains
             check_folders(app)
 
 

@@ -5,8 +5,9 @@
     python -m experiments.correlated 'figures=[correlated_pairs]' runner=submitit_slurm runner.partition=cpu
 
 Intentionally short: composition and validation happen here, everything else in the library.
-Flow: config -> training jobs (tms.run.runner, through the run cache) -> per figure <name>.npz ->
-<name>.png/.svg drawn from that npz -> summary.json/.md (tms.figures.registry).
+Flow: config -> training jobs planned once (tms.run.make_figures), run through the run cache ->
+per figure <name>.npz -> <name>.png/.svg drawn from that npz -> summary.json/.md. Each figure is
+one module of tms.figures; tms.figures.FIGURES lists them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """tms: toy models of superposition with correlated and anticorrelated features.
 
-A map of the house (arrows only point down: a subpackage imports only those above it here):
+A map of the house, bottom layer first (each subpackage imports only those listed before it):
 
 - ``tms.core``: the training core. Config schema (``config``), feature generators
   (``features``), the model and its hand-derived gradients (``model``), the trainer (``train``),

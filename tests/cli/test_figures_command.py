@@ -19,7 +19,7 @@ TINY = [
     "local_basis_scaling.n_instances=2",
     "local_basis_scaling.m=[4,8]",
 ]
-CLAIM_FIGURES = [name for name, entry in ((f.name, f) for f in FIGURES) if entry.table == "claims"]
+CLAIM_FIGURES = [f.name for f in FIGURES if f.table == "claims"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The fast path trains the same model: exact sparse batches and an independent plain loop agree."""
+"""The fast path trains the model its plain definition (``tms.core.reference``) defines: the same
+gradient distribution from exact sparse batches, and the same geometry after training."""
 
 from unittest import mock
 
@@ -9,9 +10,9 @@ import torch
 from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, train
 from tms.analysis.claims import CLAIMS
 from tms.analysis.metrics import pair_angles
-from tms.core import features
+from tms.core import features, reference
 from tms.core.features import FeatureSampler
-from tms.core.model import loss_and_grads, sparse_loss_and_grads
+from tms.core.model import sparse_loss_and_grads
 from tms.core.reference import train_reference
 from tms.core.structure import FeatureStructure
 
@@ -24,7 +25,8 @@ SETS = {
 def gradient_samples(sets, sampler: str, n_batches=3000, batch=128, p=0.05, seed=0):
     """Flattened (loss, dW, db) for many batches at one fixed W and b: (n_batches, 1 + m n + n).
 
-    sampler: "dense" (reference), "patterns" or "geometric" (the two sparse paths).
+    sampler: "reference" (``tms.core.reference``: its dense batch, autograd through its loss),
+    "patterns" or "geometric" (the trainer's two sparse paths and hand-derived gradients).
     """
     structure = FeatureStructure.from_sets(sets)
     n = structure.n
@@ -37,8 +39,11 @@ def gradient_samples(sets, sampler: str, n_batches=3000, batch=128, p=0.05, seed
     imp = torch.linspace(1.0, 0.5, n)
     rows = []
     for _ in range(n_batches):
-        if sampler == "dense":
-            loss, dW, db = loss_and_grads(W, b, s.sample_dense(batch), imp)
+        if sampler == "reference":
+            Wg, bg = W.clone().requires_grad_(), b.clone().requires_grad_()
+            loss = reference.loss(Wg, bg, reference.sample(structure, s.p, batch, g), imp)
+            loss.sum().backward()
+            loss, dW, db = loss.detach(), Wg.grad, bg.grad
         else:
             loss, dW, db = sparse_loss_and_grads(W, b, s.sample_sparse(batch, reuse=True), imp)
         rows.append(torch.cat([loss, dW.flatten(), db.flatten()]))
@@ -54,7 +59,7 @@ def test_sparse_batches_give_the_dense_gradient_distribution(structure, path):
     estimate is estimated from the squared deviations themselves, so heavy tails are accounted for.
     """
     sparse = gradient_samples(SETS[structure], path, seed=1)
-    dense = gradient_samples(SETS[structure], "dense", seed=2)
+    dense = gradient_samples(SETS[structure], "reference", seed=2)
     N = len(sparse)
     se_mean = np.sqrt(sparse.var(0) / N + dense.var(0) / N)
     assert np.all(np.abs(sparse.mean(0) - dense.mean(0)) <= 5 * se_mean + 1e-12)

@@ -37,7 +37,8 @@ def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
     """Across figures, sweep geometries and points no initialisation repeats; each control
     shares its model's seeds one for one."""
     owners = {}
-    for name, entry in ((f.name, f) for f in FIGURES):
+    for entry in FIGURES:
+        name = entry.name
         jobs = figure_jobs(entry, app)
         assert jobs, name
         by_part = {}
@@ -79,7 +80,8 @@ def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path,
             assert "provenance_json" in f.files
     text = summary_markdown(summary)
     assert text == (tmp_path / "summary.md").read_text()
-    for name, entry in ((f.name, f) for f in FIGURES):
+    for entry in FIGURES:
+        name = entry.name
         if entry.table == "claims":
             assert f"| `{name}` |" in text
     assert logs[-1].startswith("wrote 8 figures")

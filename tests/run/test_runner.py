@@ -86,3 +86,36 @@ def test_figures_command_runs_through_submitit_local_into_the_cache(tmp_path):
     assert "submitting 2 training jobs to submitit (local)" in proc.stdout
     assert len([p for p in (tmp_path / "cache").iterdir() if (p / "complete.json").exists()]) == 2
     assert (tmp_path / "out" / "correlated_pairs.png").exists()
+
+
+def test_a_failed_job_keeps_its_traceback_in_a_log_and_the_console_one_line(tmp_path, monkeypatch):
+    """A bug in one job (here a KeyError) is one line in the error, which names the log holding
+    its full traceback; the job that trained is returned through the cache all the same."""
+    from tms.run import runner as runner_module
+
+    def train_or_fail(cfg, snapshot_steps=(), label=""):
+        if label == "broken":
+            raise KeyError("no such array")
+        return train(cfg, snapshot_steps=snapshot_steps)
+
+    monkeypatch.setattr(runner_module, "train", train_or_fail)
+    good, broken = job("good"), job("broken", seed=5)
+    logs, cache, quiet = tmp_path / "failed_jobs", RunCache(tmp_path / "cache"), lambda *_: None
+    with pytest.raises(RunnerError) as raised:
+        run_jobs([good, broken], RunnerConfig(workers=1), cache, log=quiet, log_dir=logs)
+    message = str(raised.value)
+    assert "1 of 2 training jobs failed (broken: 'no such array' (traceback in " in message
+    assert "\n" not in message
+    text = (logs / "broken.log").read_text()
+    assert text.startswith("Traceback (most recent call last):") and "KeyError: 'no such array'" in text
+    assert "train_or_fail" in text  # the frame that raised, not just the message
+    monkeypatch.setattr(runner_module, "train", train)  # fixed: it trains, and its old log goes
+    run_jobs([good, broken], RunnerConfig(workers=1), cache, log=quiet, log_dir=logs)
+    assert not (logs / "broken.log").exists()
+
+
+def test_a_diverging_job_is_its_one_line_and_leaves_no_log(tmp_path):
+    logs = tmp_path / "failed_jobs"
+    with pytest.raises(RunnerError, match=r"bad: non-finite loss"):
+        run_jobs([job("bad", lr=1000.0)], RunnerConfig(workers=1), log=lambda *_: None, log_dir=logs)
+    assert not logs.exists()

@@ -7,7 +7,7 @@ Thresholds, and why:
 - REPRESENTED_NORM = 0.5: a represented feature of these models has ||W_i|| near 1 (it must
   be reconstructed through W^T W); a dropped one decays towards 0 under weight decay. In the
   committed structured 2D models almost no norm lies between 0.1 and 0.5 and none near the
-  cut (the README gives the counts); independent-feature controls are less clear-cut.
+  cut (docs/statistics.md gives the counts); independent-feature controls are less clear-cut.
 - COLLAPSE_COS = cos(20 deg) ~ 0.94: two represented features of a set are "collapsed" onto one
   direction when the angle between them is under 20 degrees. In a 2D model the tightest
   non-collapsed arrangement of 3 sets puts 6 directions about 60 degrees apart, so 20 degrees

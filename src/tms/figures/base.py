@@ -10,9 +10,10 @@ npz layout: a one-part figure stores its run's arrays under their own names and 
 b and loss as ``control_W``, ``control_b``, ``control_loss``; a figure of several parts stores
 ``<part>.<key>`` for each part and ``<part>.control_W`` for its control.
 
-Seeds: part X of figure F, in a run with ``seed = s``, trains from ``derive_seed(s, X)`` (see
-``run_config``), so figures and parts never share initialisations, while each model and its
-independent-feature control share theirs (``tms.core.seeds``).
+Seeds: in a run with ``seed = s``, a one-part figure F trains from ``derive_seed(s, "F")`` and
+part X of figure F from ``derive_seed(s, "F/X")`` (see ``run_config``), so figures and parts never
+share initialisations, while each model and its independent-feature control share theirs
+(``tms.core.seeds``).
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from tms.figures.settings import check_setup
 @dataclass(frozen=True)
 class LearningDynamics(ClaimFigure):
     def check(self, settings):
-        claim = CLAIMS[self.claim]
-        check_setup(settings, self.setup, m=claim.m, kind=claim.set_kind, single=True)
+        # Its heatmaps need no particular m: the claim's own m, as for a heatmap claim figure.
+        check_setup(settings, self.setup, m=CLAIMS[self.claim].m, kind=CLAIMS[self.claim].set_kind, single=True)
         check_int(settings.learning_dynamics.n_instances, "learning_dynamics.n_instances", 1)
         # 3 is the fewest that include step 0 and the final step (log_spaced_steps: 0, 1, steps).
         check_int(settings.learning_dynamics.n_snapshots, "learning_dynamics.n_snapshots", 3)

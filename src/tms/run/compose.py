@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import time
+import typing
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -32,9 +33,6 @@ def _default_config_dir() -> Path:
 
 
 CONFIG_DIR = _default_config_dir()
-
-
-SCHEMAS = {"train": TrainApp, "correlated": FiguresConfig}
 
 
 def _first_set(*values):
@@ -84,11 +82,11 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
         field_name, message = describe_compose_error(e)
         raise ConfigError(field_name, message) from None
     if check:
-        check_app(name, app)
+        check_app(app)
     return app
 
 
-def check_app(name: str, app, here: bool = True):
+def check_app(app, here: bool = True):
     """Validate a composed app config like its entry point does; ``here=False`` for a train run
     that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
@@ -130,8 +128,6 @@ def unknown_keys(cfg, schema, prefix: str = "") -> list:
 
 
 def _hints(schema) -> dict:
-    import typing
-
     try:
         return typing.get_type_hints(schema)
     except Exception:
@@ -139,8 +135,6 @@ def _hints(schema) -> dict:
 
 
 def _dict_value_type(hint):
-    import typing
-
     if typing.get_origin(hint) is dict:
         value = typing.get_args(hint)[1]
         return value if dataclasses.is_dataclass(value) else None

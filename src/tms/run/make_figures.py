@@ -74,7 +74,8 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
     trained = time.perf_counter() - start
     origin = provenance()
     summary = {"figures": {}, "provenance": origin}
-    for fig in selected(app):
+    figures = selected(app)
+    for fig in figures:
         mine = {key: r for key, r in results.items() if key.figure == fig.name}
         arrays = fig.arrays(mine, app)
         arrays["provenance_json"] = np.asarray(json.dumps(origin, sort_keys=True))
@@ -89,5 +90,5 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
         out / "timing.json",
         {"seconds_total": round(seconds, 1), "seconds_training": round(trained, 1), "jobs": len(jobs)},
     )
-    log(f"wrote {len(selected(app))} figures to {out} in {seconds:.0f}s")
+    log(f"wrote {len(figures)} figures to {out} in {seconds:.0f}s")
     return summary

@@ -84,8 +84,12 @@ def _train_into_cache(cfg: RunConfig, snapshots, cache_dir: str) -> str:
 def run_jobs(
     jobs: list, runner: RunnerConfig, cache: RunCache | None = None, log: Callable = print, log_dir=None
 ) -> dict:
-    """{job key: TrainResult} for every job, training only what the cache lacks."""
-    results, keys = {}, {}
+    """{job key: TrainResult} for every job, training only what the cache lacks.
+
+    With ``log_dir``, a pool job that fails with an error other than a divergence leaves its
+    traceback in ``<log_dir>/<job label>.log``; a job that now has a result removes its old log.
+    """
+    results, keys, failures = {}, {}, FailureLog(log_dir)
     for job in jobs:
         if cache is not None:
             keys[job.key] = run_key(job.config, job.snapshot_steps)
@@ -94,9 +98,11 @@ def run_jobs(
                 results[job.key] = hit
     if results:
         log(f"reused {len(results)} of {len(jobs)} training jobs from {cache.root}")
+    for key in results:
+        failures.succeeded(key)
     todo = sorted((j for j in jobs if j.key not in results), key=lambda j: -cost(j.config))
     if todo and runner.kind == "pool":
-        _run_pool(todo, runner.workers, cache, keys, results, log, FailureLog(log_dir))
+        _run_pool(todo, runner.workers, cache, keys, results, log, failures)
     elif todo:
         _run_submitit(todo, runner, cache, keys, results, log)
     return {job.key: results[job.key] for job in jobs}
@@ -109,30 +115,32 @@ class FailureLog:
         self.folder = Path(folder) if folder is not None else None
         self.lines = []
 
-    def _path(self, job) -> Path:
-        return self.folder / (re.sub(r"[^\w.-]+", "_", job.label).strip("_") + ".log")
+    def _path(self, key) -> Path:
+        """<folder>/<job label>.log, the label's runs of other characters than [A-Za-z0-9_.-] as _."""
+        label = getattr(key, "label", str(key))
+        return self.folder / (re.sub(r"[^\w.-]+", "_", label).strip("_") + ".log")
 
     def failed(self, job, error: BaseException) -> None:
         line = f"{job.label}: {error}"
         if self.folder is not None and not isinstance(error, TrainingDiverged):  # a divergence is its line
             try:
-                path = write_text_atomic(self._path(job), "".join(traceback.format_exception(error)))
+                path = write_text_atomic(self._path(job.key), "".join(traceback.format_exception(error)))
                 line += f" (traceback in {path})"
             except OSError:
                 pass  # the one line still reaches the console
         self.lines.append(line)
 
-    def succeeded(self, job) -> None:
-        """A job that now trains leaves no stale log of an earlier failure."""
+    def succeeded(self, key) -> None:
+        """A job that now has a result leaves no stale log of an earlier failure."""
         if self.folder is not None:
-            self._path(job).unlink(missing_ok=True)
+            self._path(key).unlink(missing_ok=True)
 
 
 def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLog) -> None:
     start = time.perf_counter()
 
     def finished(job, result, done):
-        failures.succeeded(job)
+        failures.succeeded(job.key)
         results[job.key] = result
         if cache is not None:
             cache.put(keys[job.key], result)
