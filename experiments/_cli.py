@@ -5,19 +5,23 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from tms.core.artifacts import ArtifactError
 from tms.core.errors import ConfigError, TrainingDiverged
-from tms.run.apps import FiguresConfig, check_slurm
+from tms.run.apps import check_slurm, check_writable_folder
 from tms.run.compose import check_app, load_config, without_hydra
 from tms.run.runner import RunnerError
 
@@ -33,9 +37,15 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+FAILED_JOBS = []  # jobs of a -m sweep in this process that failed; the sweep goes on without them
+
+
 @contextlib.contextmanager
 def one_line_errors():
-    """Bad input or a failed run -> `error: <field>: <message>` on stderr, non-zero exit."""
+    """Bad input or a failed run -> `error: <field>: <message>` on stderr, non-zero exit.
+
+    Inside one job of a ``-m`` sweep, a run that fails (diverges, or loses training jobs) prints
+    its line and lets the sweep go on; ``report_failed_jobs`` exits non-zero at the end."""
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     try:
         yield
@@ -43,10 +53,88 @@ def one_line_errors():
         fail(str(e), 2)
     except ArtifactError as e:
         fail(str(e), 2)
-    except TrainingDiverged as e:
-        fail(str(e), 1)
-    except RunnerError as e:
-        fail(f"runner: {e}", 1)
+    except OSError as e:  # a full disk, a folder made read-only while the run was going
+        fail(f"out_dir: cannot write {e.filename or 'the output'}: {e.strerror or e}", 1)
+    except (TrainingDiverged, RunnerError) as e:
+        line = str(e) if isinstance(e, TrainingDiverged) else f"runner: {e}"
+        job = _sweep_job()
+        if job is None:
+            fail(line, 1)
+        print(f"error: {job}: {line}", file=sys.stderr)
+        FAILED_JOBS.append(job)
+
+
+def _sweep_job() -> str | None:
+    """'job N (its overrides)' while running as one job of a -m sweep, else None."""
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    job = HydraConfig.get().job
+    return f"job {job.num} ({job.override_dirname or 'no overrides'})"
+
+
+def report_failed_jobs() -> None:
+    """After a -m sweep ran in this process: one line and exit 1 if any of its jobs failed."""
+    if FAILED_JOBS:
+        fail(f"sweep: {len(FAILED_JOBS)} job(s) failed, the others finished: {'; '.join(FAILED_JOBS)}", 1)
+
+
+class Interrupted(BaseException):
+    """SIGTERM arrived (SLURM, `timeout`, systemd). A BaseException, like KeyboardInterrupt for
+    SIGINT, so that neither ``except Exception`` (Hydra's included) nor one_line_errors stops it:
+    it unwinds the run, whose pool ends its workers on the way (tms.run.runner), up to
+    stop_on_signals."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop(signum, frame):
+    # The first signal stops the run; ignore the next ones (a second Ctrl-C, systemd's
+    # repeated SIGTERM) so they cannot cut short the pool's ending of its workers.
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    raise KeyboardInterrupt if signum == signal.SIGINT else Interrupted(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGINT (Ctrl-C) and SIGTERM, wherever they arrive (checking the overrides, Hydra's startup,
+    training): the pool's workers are ended on the way out, then one stderr line and exit
+    128 + signal number (130 / 143) instead of a traceback or a silent death.
+
+    Leaving without a stop signal restores the previous handlers. After one, both signals stay
+    ignored: the process is exiting, and a second Ctrl-C during its teardown (the pool's threads
+    joined, torch's finalizers) would otherwise add a traceback or cut the teardown short."""
+    if threading.current_thread() is not threading.main_thread():  # handlers are main-thread only
+        yield
+        return
+    previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
+    try:
+        yield
+    except (KeyboardInterrupt, Interrupted) as e:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        fail(
+            f"interrupted: stopped by {signal.Signals(signum).name}; training jobs that finished are in the "
+            "run cache (unless cache=false), so rerunning the same command trains only the rest",
+            128 + signum,
+        )
+    except BaseException:
+        _restore(previous)
+        raise
+    else:
+        _restore(previous)
+
+
+def _restore(handlers: dict) -> None:
+    for s, handler in handlers.items():
+        if handler is not None:  # None: set outside Python, cannot be put back
+            signal.signal(s, handler)
 
 
 def _options(args) -> list:
@@ -60,9 +148,30 @@ def _options(args) -> list:
         if o.is_hydra_override():
             continue
         key = o.get_key_element()
-        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.get_value_element_as_str()]
-        options.append([f"{key}={v}" for v in values])
+        options.append([f"{key}={v}" for v in _values(o, key)])
     return options
+
+
+def _values(o, key: str) -> list:
+    """The values an override takes: one, a sweep's list, or a glob over a config group's presets."""
+    if o.is_sweep_override() and isinstance(o.value(), Glob):
+        group = CONFIGS / key.lstrip("+~").split("@")[0]
+        if not group.is_dir():
+            raise ConfigError(key.lstrip("+~"), "glob() picks presets of a config group, and this key is not one")
+        values = o.value().filter(sorted(p.stem for p in group.glob("*.yaml")))
+        if not values:
+            raise ConfigError(key.lstrip("+~"), f"{o.input_line!r} matches no preset in configs/{group.name}")
+        return values
+    if not o.is_sweep_override():
+        return [o.get_value_element_as_str()]
+    try:
+        return list(o.sweep_string_iterator())
+    except HydraException as e:
+        if "INTERVAL" in str(e):
+            message = "interval() needs a sweeper that samples (e.g. Hydra's Optuna sweeper); list the values"
+        else:
+            message = str(e).splitlines()[0]
+        raise ConfigError(key.lstrip("+~"), message) from None
 
 
 def job_combinations(options) -> list:
@@ -90,40 +199,32 @@ def check_overrides(config_name: str, argv=None) -> None:
     """Compose and validate every job of a (multi)run, and check its folders, before Hydra
     creates or writes anything."""
     raw = sys.argv[1:] if argv is None else argv
-    args = [a for a in raw if "=" in a and not a.startswith("-")]
+    args = [a for a in raw if ("=" in a or a.startswith("~")) and not a.startswith("-")]  # ~key: a deletion
     with one_line_errors():
         launcher = next((a.split("=", 1)[1] for a in args if a.startswith("hydra/launcher=")), "")
-        launching = {"-m", "--multirun"} & set(raw) and not {"-c", "--cfg"} & set(raw)  # a launcher runs only then
+        printing = {"-c", "--cfg", "--info"} & set(raw)
+        if printing and {"-m", "--multirun"} & set(raw):  # Hydra would raise, with a traceback
+            raise ConfigError(sorted(printing)[0], "cannot be combined with -m/--multirun; drop -m to print the config")
+        launching = {"-m", "--multirun"} & set(raw) and not printing  # a launcher runs only then
         elsewhere = bool(launching) and "slurm" in launcher  # jobs train on other machines
         if elsewhere:
             check_slurm("hydra/launcher", launcher)
         for combo in job_combinations(_options(args)):
             app = load_config(config_name, combo, config_dir=CONFIGS, check=False)
-            check_app(app, here=not elsewhere)  # a job checks its device where it trains
-            check_folders(app)
+            check_app(app, here=not elsewhere)  # its folders too; a job checks its device where it trains
+        check_hydra_folders(args)
 
 
-def check_folders(app) -> None:
-    """out_dir must be (or become) a writable folder; cache_dir must not be a file."""
-    default = "figures" if isinstance(app, FiguresConfig) else "outputs"
-    check_writable_folder(Path(app.out_dir if app.out_dir is not None else default), "out_dir")
-    cache_dir = Path(app.cache_dir)
-    if app.cache and cache_dir.exists() and not cache_dir.is_dir():
-        raise ConfigError("cache_dir", f"{cache_dir} is a file, not a folder; pick another or set cache=false")
-
-
-def check_writable_folder(path: Path, field_name: str) -> None:
-    if path.exists():
-        if not path.is_dir():
-            raise ConfigError(field_name, f"{path} is not a writable folder (it is a file)")
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise ConfigError(field_name, f"{path} is not a writable folder")
-        return
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(field_name, f"{path} is not a writable folder (cannot create it in {parent})")
+def check_hydra_folders(args) -> None:
+    """Hydra's own run and sweep folders, when given, must be writable, and not beside out_dir
+    (which sets them otherwise: one of the two would be ignored)."""
+    given = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in args}
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        if key in given:
+            if any(k.lstrip("+") == "out_dir" for k in given):
+                raise ConfigError(key, f"both {key} and out_dir are set, and {key} would win; give one of them")
+            if "${" not in given[key]:
+                check_writable_folder(Path(given[key]), key)
 
 
 def configure_threads(threads: int) -> int:

@@ -14,6 +14,7 @@ anything is written.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -27,6 +28,11 @@ from tms.run.aggregate import collect, to_csv, to_markdown
 def _error(field: str, message: str, code: int) -> int:
     print(f"error: {field}: {message}", file=sys.stderr)
     return code
+
+
+def _missing(value) -> bool:
+    """No number to draw: null, missing, or NaN (e.g. the mean of a list of nulls)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def writable_folder(path: Path) -> bool:
@@ -59,13 +65,13 @@ def main(argv=None) -> int:
     for job, reason in agg.skipped:
         print(f"skipped {job}: {reason}", file=sys.stderr)
     if not agg.rows:
-        return _error("path", f"no job with a readable metrics.json under {root}", 1)
+        return _error("path", f"no complete job with a readable metrics.json under {root}", 2)
     if args.plot:
         for name, allowed, field in ((args.plot, agg.metrics, "--plot"), (args.by, agg.params, "--by")):
             if name not in allowed:
                 return _error(field, f"unknown column {name!r}; allowed: {', '.join(allowed)}", 2)
-        if all(row.get(args.plot) is None for row in agg.rows):
-            return _error("--plot", f"column {args.plot!r} is empty (null or missing) in every job", 2)
+        if all(_missing(row.get(args.plot)) for row in agg.rows):
+            return _error("--plot", f"column {args.plot!r} is empty (null, NaN or missing) in every job", 2)
     if not writable_folder(out):  # before anything is written
         return _error("--out", f"{out} is not a writable folder (use --out PATH)", 2)
     markdown = to_markdown(agg)

@@ -15,7 +15,14 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from experiments._cli import CONFIGS, check_overrides, hydra_output_dir, one_line_errors
+from experiments._cli import (
+    CONFIGS,
+    check_overrides,
+    hydra_output_dir,
+    one_line_errors,
+    report_failed_jobs,
+    stop_on_signals,
+)
 from tms.figures import summary_markdown
 from tms.run.compose import to_dataclass
 from tms.run.make_figures import make_figures
@@ -29,8 +36,10 @@ def run(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    check_overrides("correlated")
-    run()
+    with stop_on_signals():  # SIGINT and SIGTERM: end every process of the run, one line, 130 / 143
+        check_overrides("correlated")
+        run()
+        report_failed_jobs()  # a -m sweep finishes its other jobs, then says which failed
 
 
 if __name__ == "__main__":

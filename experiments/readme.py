@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tms.core.artifacts import write_text_atomic
+from tms.core import completion
+from tms.core.artifacts import ArtifactError, write_text_atomic
 from tms.run.readme import BEGIN, END, with_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,11 @@ def main() -> int:
         return 2
     if not summary.is_file():
         print(f"error: {summary}: not found; run python -m experiments.correlated first", file=sys.stderr)
+        return 2
+    try:
+        completion.check_file(summary)  # only a finished figures run's summary
+    except ArtifactError as e:
+        print(f"error: figures: {e}; rerun python -m experiments.correlated", file=sys.stderr)
         return 2
     new = with_results(text, summary.read_text())
     if new != text:

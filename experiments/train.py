@@ -3,8 +3,10 @@
     python -m experiments.train setup=local_orthogonal_basis
     python -m experiments.train -m data.feature_probability=0.1,0.05,0.01 seed=0,1,2
 
-Artifacts go to Hydra's output folder (``out_dir=PATH`` sets it): weights.npz, config.yaml
-and metrics.json (written last, so it marks a complete run). A run whose key (config, package
+Artifacts go to Hydra's output folder (``out_dir=PATH`` sets it): weights.npz, config.yaml,
+metrics.json, then complete.json, the completion marker with their SHA-256 (tms.core.completion:
+removed before the first write, written last, so a rerun interrupted over a complete run never
+looks complete). A run whose key (config, package
 version and training code) is complete in ``cache_dir`` is reused, not retrained.
 """
 
@@ -21,9 +23,12 @@ from experiments._cli import (
     configure_threads,
     hydra_output_dir,
     one_line_errors,
+    report_failed_jobs,
     resolved_yaml,
+    stop_on_signals,
 )
 from tms.analysis.run_metrics import run_metrics
+from tms.core import completion
 from tms.core.artifacts import write_json_atomic, write_text_atomic
 from tms.run.cache import RunCache, cached_train, run_key
 from tms.run.compose import to_dataclass
@@ -42,9 +47,11 @@ def run(cfg: DictConfig) -> None:
         seconds = time.perf_counter() - start
         metrics = run_metrics(result, app, seconds)
         metrics.update(cached=cached, run_key=run_key(app), torch_threads=threads, provenance=provenance())
+        completion.start(out)  # from here on, the folder is not a complete run until the end
         result.save(out / "weights.npz")
         write_text_atomic(out / "config.yaml", resolved_yaml(cfg))
         write_json_atomic(out / "metrics.json", metrics)
+        completion.finish(out, ["weights.npz", "config.yaml", "metrics.json"])
         verb = "reused cached" if cached else "trained"
         loss = metrics["final_loss_mean"]
         loss_text = "no steps" if loss is None else f"final loss {loss:.4g}"
@@ -52,8 +59,10 @@ def run(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    check_overrides("train")
-    run()
+    with stop_on_signals():  # SIGINT and SIGTERM: end every process of the run, one line, 130 / 143
+        check_overrides("train")
+        run()
+        report_failed_jobs()  # a -m sweep finishes its other jobs, then says which failed
 
 
 if __name__ == "__main__":

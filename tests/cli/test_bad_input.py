@@ -31,6 +31,34 @@ TRAIN = [
     (["n_instances=1000000000"], "n_instances"),
     (["threads=-2"], "threads"),
     (["train.lr=abc"], "train.lr"),
+    # Values that pass a type check but not the trainer's float32 / int arithmetic.
+    (["train.lr=1e38"], "train.lr"),
+    (["train.lr=1e308"], "train.lr"),
+    (["threads=2147483648"], "threads"),
+    (["model.importance=[1e39,1,1,1]"], "model.importance"),
+    (["model.importance_decay=1e20"], "model.importance_decay"),
+    (["train.weight_decay=1e308"], "train.weight_decay"),
+    (["model.m=4611686018427387904", "train.max_memory_gb=1e300"], "model.m"),
+    (["train.batch=4611686018427387904", "train.max_memory_gb=1e300"], "train.batch"),
+    (["data.sets=[{kind:correlated,size:100000,count:1}]"], "data.sets"),  # memory: the set, not n_instances
+    # Deleting a field would silently bring its default back.
+    (["~train"], "train"),
+    (["~n_instances"], "n_instances"),
+    (["~data"], "data"),
+    (["~train.steps"], "train.steps"),
+    # Sweep syntax Hydra accepts but this command cannot run, or Hydra itself refuses with a traceback.
+    (["-m", "train.lr=interval(0.001,0.01)"], "train.lr"),
+    (["-m", "seed=glob(a*)"], "seed"),
+    (["-m", "setup=glob(zzz*)"], "setup"),
+    (["--cfg", "job", "-m", "seed=1,2"], "--cfg"),
+    # Probabilities one ulp apart are one value: selecting by value would return both blocks.
+    (["data.feature_probabilities=[0.1,0.10000000000000002]"], "data.feature_probabilities"),
+    # Hydra-level errors name the field.
+    (["data.sets={}"], "data.sets"),
+    (["data.sets=[{kind:correlated,size:2,count:2,extra:1}]"], "data.sets"),
+    (["data.sets.5.kind=correlated"], "data.sets[5]"),
+    # Hydra's own output folders: writable, and never beside out_dir.
+    (["hydra.run.dir=/proc/no_such_folder"], "hydra.run.dir"),
 ]
 if not torch.cuda.is_available():
     TRAIN.append((["train.device=cuda"], "train.device"))
@@ -50,6 +78,8 @@ FIGURES = [
     (["collapse_transition.feature_probabilities=[0.1,2]"], "collapse_transition.feature_probabilities"),
     (["learning_dynamics.n_snapshots=1"], "learning_dynamics.n_snapshots"),
     (["learning_dynamics.n_snapshots=2"], "learning_dynamics.n_snapshots"),  # would miss the final step
+    (["train.steps=1"], "train.steps"),  # 2 distinct snapshot steps, though 3 were asked for
+    (["train.steps=0"], "train.steps"),
     (["n_instances=100000000"], "n_instances"),  # the memory of the runs the figures build
     (["sparsity_sweep.n_instances=100000000"], "n_instances"),
     (["seed=9223372036854775808"], "seed"),
@@ -110,6 +140,10 @@ REAL_COMMANDS = [
         "model.importance",
     ),
     ("experiments.train", ["n_instances=1000000000"], "n_instances"),
+    ("experiments.train", ["train.lr=1e38"], "train.lr"),  # was an optimizer traceback
+    ("experiments.train", ["threads=2147483648"], "threads"),  # was an overflow traceback
+    ("experiments.train", ["~train"], "train"),  # was 10,000 steps, silently
+    ("experiments.train", ["-m", "train.lr=interval(0.001,0.01)"], "train.lr"),  # was a traceback
     ("experiments.correlated", ["figures=[correlated_pairs,no_such_figure]"], "figures"),
     ("experiments.correlated", ["runner=submitit_local", "cache=false"], "cache"),
 ]
@@ -138,7 +172,7 @@ def test_empty_figure_list_never_touches_the_default_figures_folder(tmp_path):
 def test_out_dir_that_is_a_file_is_refused(tmp_path, module):
     target = tmp_path / "a_file"
     target.write_text("")
-    proc = run_module(module, f"out_dir={target}", "train.steps=1", cwd=tmp_path)
+    proc = run_module(module, f"out_dir={target}", "train.steps=3", cwd=tmp_path)
     assert "is not a writable folder" in assert_one_line_error(proc, "out_dir")
 
 
@@ -184,3 +218,21 @@ def test_unwritable_cache_warns_and_keeps_the_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "warning: cache_dir: could not store a run" in proc.stderr
     assert (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_an_out_dir_name_the_file_system_rejects_is_refused_up_front(capsys, tmp_path):
+    refused(capsys, "train", [f"out_dir={tmp_path / ('x' * 300)}"], "out_dir")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_fails_during_the_run_is_one_line(capsys):
+    """A disk that fills up (or a folder made read-only) while the run is going: exit 1, one line."""
+    import errno
+
+    from experiments._cli import one_line_errors
+
+    with pytest.raises(SystemExit) as info:
+        with one_line_errors():
+            raise OSError(errno.ENOSPC, "No space left on device", "/data/run/weights.npz")
+    assert info.value.code == 1
+    assert capsys.readouterr().err == "error: out_dir: cannot write /data/run/weights.npz: No space left on device\n"

@@ -92,3 +92,22 @@ def test_runs_launched_together_never_share_a_folder(tmp_path):
     assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
     runs = list((tmp_path / "outputs" / "train").glob("*/*/metrics.json"))
     assert len(runs) == 3
+
+
+def test_a_sweep_with_a_diverging_job_finishes_the_others_and_names_it(tmp_path):
+    """-m train.lr=0.001,1000,0.002: job 1 diverges; jobs 0 and 2 still train and complete, and
+    the command exits 1 after the last job with one line naming the failed one."""
+    proc = run_module(
+        "experiments.train", "-m", "train.lr=0.001,1000,0.002", "train.steps=30", "n_instances=2",
+        "train.progress=false", f"out_dir={tmp_path}",
+    )
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2 and errors[0].startswith("error: job 1 (") and "non-finite loss" in errors[0]
+    assert errors[1].startswith("error: sweep: 1 job(s) failed, the others finished: job 1 (")
+    assert "Traceback" not in proc.stderr
+    from tms.core import completion
+
+    for job in ("0", "2"):
+        completion.check(tmp_path / job)
+    assert not (tmp_path / "1" / "complete.json").exists()

@@ -192,3 +192,18 @@ def test_sparse_batch_gradients_equal_the_generic_ones(sets, gram, monkeypatch):
         got = sparse_loss_and_grads(W, b, batch, weights, uniform_importance=uniform)
         for a, e in zip(got, expected, strict=True):
             torch.testing.assert_close(a.double(), e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        (dict(n=0, m=2), "n = 0; must be an integer >= 1"),
+        (dict(n=4, m=0), "m = 0; must be an integer >= 1"),
+        (dict(n=4, m=2, seeds=[]), "seeds is empty"),
+        (dict(n=4, m=2, seeds=[2**64]), r"seed 18446744073709551616; each seed must be an integer in \[0,"),
+        (dict(n=4, m=2, seeds=[-1]), "each seed must be an integer"),
+    ],
+)
+def test_a_toy_model_that_cannot_exist_is_refused_clearly(kwargs, why):
+    with pytest.raises(ValueError, match=why):
+        ToyModel(**kwargs)

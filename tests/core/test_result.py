@@ -71,3 +71,39 @@ def test_to_model_keeps_importance_and_its_loss_is_the_trainers(result):
     expected, _, _ = loss_and_grads(model.W.detach(), model.b.detach(), x, model.importance)
     torch.testing.assert_close(model.loss(x).detach(), expected)
     assert repr(model) == "ToyModel(I=6, m=3, n=7)"
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"just some text\n", "not an npz archive"),
+        (b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", "a single .npy array"),
+    ],
+)
+def test_loading_a_file_that_is_no_npz_archive_names_what_it_is(tmp_path, content, why):
+    path = tmp_path / "weights.npz"
+    path.write_bytes(content)
+    with pytest.raises(ArtifactError, match=why):
+        TrainResult.load(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda a: a.update(b=a["b"][:, :3]), "b has shape"),
+        (lambda a: a.update(seed=a["seed"][:1]), "seed has shape"),
+        (lambda a: a.update(set_kind=np.asarray(["correlated", "sideways"])), "unknown set_kind 'sideways'"),
+        (lambda a: a.update(set_kind=np.asarray(["correlated"])), "set_kind lists 1 sets, set_id has 2"),
+    ],
+)
+def test_arrays_that_are_no_consistent_run_are_refused(tmp_path, result, change, why):
+    arrays = result.arrays()
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ArtifactError, match=why):
+        TrainResult.load(tmp_path / "bad.npz")
+
+
+def test_to_model_on_no_models_says_so(result):
+    with pytest.raises(ValueError, match="no models"):
+        result.select(np.zeros(result.n_instances, dtype=bool)).to_model()

@@ -40,6 +40,19 @@ def test_non_finite_loss_stops_training_naming_step_and_instance():
         train(small_config(lr=1000.0))
 
 
+@pytest.mark.parametrize(
+    ("lr", "weight_decay", "hint"),
+    [
+        (1000.0, 0.01, "lr x weight_decay = 10 > 2 makes every step grow W; lower train.weight_decay"),
+        (1e30, 0.0, "lower train.lr or check the data config"),  # W ~ 1e30 after one step: W^T W overflows
+    ],
+)
+def test_a_divergence_names_what_to_change(lr, weight_decay, hint):
+    """Weight decay alone grows W once lr x weight_decay > 2: then it is the hint, not lr."""
+    with pytest.raises(TrainingDiverged, match=hint):
+        train(small_config(lr=lr, weight_decay=weight_decay))
+
+
 def test_divergence_is_reported_at_its_exact_step_whatever_the_logging_window():
     # Losses are checked in spans of about FLUSH_STEPS steps; the step named must not depend on it.
     messages = []

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tms.core.artifacts import load_arrays
-from tms.figures import FIGURES, figure, names
+from tms.figures import FIGURES, figure, load_result, names
 from tms.figures.base import split_prefixed
 
 FIG = ROOT / "figures"
@@ -73,3 +73,20 @@ def test_provenance_is_recorded_and_stable():
     assert set(SUMMARY["provenance"]) == {"tms", "git_commit", "git_dirty", "torch", "numpy"}
     arrays = load_arrays(FIG / "correlated_pairs.npz")
     assert json.loads(str(arrays["provenance_json"])) == SUMMARY["provenance"]
+
+
+def test_the_committed_figures_folder_is_complete():
+    """Every committed artifact is vouched for by figures/complete.json (a figures run finished)."""
+    from tms.core import completion
+
+    record = completion.check(FIG)
+    assert set(record["figures"]) == set(names())
+    for name in names():
+        assert {f"{name}.npz", f"{name}.png", f"{name}.svg"} <= set(record["files"])
+
+
+def test_load_result_with_an_unknown_part_lists_the_parts():
+    from tms import ArtifactError
+
+    with pytest.raises(ArtifactError, match="no part 'no_such'; its parts: anticorrelated_pairs, correlated_pairs"):
+        load_result(FIG / "sparsity_sweep.npz", prefix="no_such")

@@ -105,3 +105,22 @@ def test_sweep_subtitle_mentions_controls_only_when_there_are_some():
     entry = {**entry, "control_fraction": [0.1, 0.2], "control_fraction_ci95": [[0, 0.3], [0.1, 0.4]]}
     with_control = plot_sparsity_sweep({"c": entry}, {"c": "c"}, title="t")
     assert "dashed" in with_control._suptitle.get_text()
+
+
+def test_weights_plot_refuses_non_finite_weights_instead_of_calling_them_unrepresented():
+    arrays = arrays_2d([[0, 90, 45, 135], [0, 90, 45, 135]], [0, 0, 1, 1])
+    arrays["W"][1, 0, 2] = np.nan  # model 1 diverged
+    with pytest.raises(ValueError, match=r"models \[1\] have non-finite weights"):
+        plot_weights_2d(arrays)
+
+
+@pytest.mark.parametrize(("change", "why"), [("columns", "columns = 0"), ("set_id", "needs W and set_id")])
+def test_weights_plot_names_a_bad_argument(change, why):
+    arrays = arrays_2d([[0, 90, 45, 135]], [0, 0, 1, 1])
+    kwargs = {}
+    if change == "columns":
+        kwargs["columns"] = 0
+    else:
+        del arrays["set_id"]
+    with pytest.raises(ValueError, match=why):
+        plot_weights_2d(arrays, **kwargs)

@@ -11,6 +11,7 @@ import pytest
 
 import experiments.aggregate as aggregate_cli
 from tests.conftest import run_module
+from tms.core import completion
 from tms.run.aggregate import collect, to_csv
 
 
@@ -23,6 +24,8 @@ def make_job(root, name, overrides, metrics=None, raw=None, raw_overrides=None):
         (job / "metrics.json").write_text(raw)
     elif metrics is not None:
         (job / "metrics.json").write_text(json.dumps(metrics))
+    if (job / "metrics.json").exists():
+        completion.finish(job, ["metrics.json"])  # as a finished train run leaves it
     return job
 
 
@@ -310,6 +313,9 @@ def test_a_key_null_in_every_job_is_an_empty_column(tmp_path):
     assert "provenance.git_commit" not in agg.metrics  # strings, never a column
 
 
+ALL_NULL = {"geometry": {"angle": [None, None]}, "final_loss_mean": 0.1}
+
+
 @pytest.mark.parametrize(
     "jobs, metric, code, message",
     [
@@ -317,6 +323,8 @@ def test_a_key_null_in_every_job_is_an_empty_column(tmp_path):
         ([NO_STEPS, TRAINED], "provenance.git_dirty", 0, None),  # booleans plot as 0/1
         ([NO_STEPS, TRAINED], "instance_steps_per_s", 0, None),
         ([NO_STEPS, NO_STEPS], "final_loss_mean", 2, "error: --plot: column 'final_loss_mean' is empty"),
+        # A per-model list of nulls in every job averages to NaN: nothing to draw either.
+        ([ALL_NULL, ALL_NULL], "geometry.angle", 2, "error: --plot: column 'geometry.angle' is empty (null, NaN"),
         ([NO_STEPS, TRAINED], "provenance.torch", 2, "error: --plot: unknown column 'provenance.torch'"),
         ([NO_STEPS, TRAINED], "run_key", 2, "error: --plot: unknown column 'run_key'"),
     ],
@@ -375,3 +383,22 @@ def test_plot_without_by_names_the_missing_option_in_one_line(tmp_path, capsys, 
     code, err = run_main(capsys, tmp_path, *args)
     assert code == 2 and err == [f"error: {missing}: --plot and --by go together"]
     assert not (tmp_path / "aggregate.csv").exists()
+
+
+def test_a_folder_with_no_complete_job_is_bad_input_exit_2(tmp_path, capsys):
+    make_job(tmp_path, "0", ["seed=0"])  # a job that never finished: no metrics, no marker
+    code, err = run_main(capsys, tmp_path)
+    assert code == 2 and err[-1].startswith("error: path: no complete job"), err
+
+
+REWRITTEN = "incomplete: metrics.json does not match complete.json: it was rewritten after the run finished"
+
+
+def test_a_job_whose_marker_does_not_match_is_skipped_as_incomplete(tmp_path):
+    make_job(tmp_path, "0", ["seed=0"], {"final_loss_mean": 0.1})
+    make_job(tmp_path, "1", ["seed=1"], {"final_loss_mean": 0.2})
+    (tmp_path / "1" / "metrics.json").write_text('{"final_loss_mean": 0.3}')  # rewritten after the marker
+    agg = collect(tmp_path)
+    assert [r["job"] for r in agg.rows] == ["0"]
+    assert agg.skipped == [("1", REWRITTEN)]
+

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT, run_module, tiny_run_config
-from tms import RunConfig
+from tms import FeatureSet, RunConfig, train
 from tms.run import cache
 from tms.run.cache import RunCache, cached_train, run_key
 
@@ -191,3 +191,45 @@ def test_figures_rerender_from_cache_without_training(tmp_path):
         "collapse_transition.svg",
     ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_an_entry_holding_another_run_is_retrained_with_one_warning(tmp_path):
+    """Another run's weights.npz and complete.json copied under this run's key (3 models at n = 6
+    where the key names 2 models at n = 4) are a complete entry, but not of this run."""
+    import shutil
+
+    store = RunCache(tmp_path)
+    other = tiny_run_config(n_instances=3)
+    other.data.sets = [FeatureSet("correlated", 2, 3)]
+    cached_train(other, store)
+    shutil.copytree(tmp_path / run_key(other), tmp_path / run_key(small()))
+    with pytest.warns(UserWarning, match=r"does not hold the run its key names \(W is \(3, 2, 6\)"):
+        result, was_cached = cached_train(small(), store)
+    assert not was_cached and np.array_equal(result.W, train(small()).W)
+    assert np.array_equal(store.get(run_key(small()), small()).W, result.W)  # and the entry is this run now
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda cfg: setattr(cfg, "seed", 1), "other seeds"),
+        (lambda cfg: setattr(cfg.data, "feature_probability", 0.2), "other feature probabilities"),
+        (lambda cfg: setattr(cfg.model, "importance_decay", 0.9), "another importance"),
+        (lambda cfg: setattr(cfg.data, "sets", [FeatureSet("anticorrelated", 2, 2)]), "another feature layout"),
+    ],
+)
+def test_every_kind_of_foreign_entry_is_named(tmp_path, change, why):
+    store = RunCache(tmp_path)
+    other = small()
+    change(other)
+    store.put(run_key(small()), train(other))
+    with pytest.warns(UserWarning, match=why):
+        assert store.get(run_key(small()), small()) is None
+
+
+def test_an_entry_stored_by_another_version_is_retrained(tmp_path, monkeypatch):
+    store, key = RunCache(tmp_path), run_key(small())
+    cached_train(small(), store)
+    monkeypatch.setattr(cache, "package_version", lambda: "9.9.9")
+    with pytest.warns(UserWarning, match="stored by tms '.*', this is '9.9.9'"):
+        assert store.get(key) is None

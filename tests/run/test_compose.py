@@ -85,9 +85,9 @@ BAD_OVERRIDES = [
     (["data.sets.0.kind=weird"], "data.sets[0].kind", "independent, correlated, anticorrelated"),
     (["model.m=0"], "model.m", ">= 1"),
     (["train.batch=0"], "train.batch", ">= 1"),
-    (["train.steps=-1"], "train.steps", ">= 0"),
-    (["train.lr=0"], "train.lr", "> 0"),
-    (["train.lr=-1e-3"], "train.lr", "> 0"),
+    (["train.steps=-1"], "train.steps", "[0, 4611686018427387904]"),
+    (["train.lr=0"], "train.lr", "in (0, 3.4e+37]"),
+    (["train.lr=-1e-3"], "train.lr", "in (0, 3.4e+37]"),
     (["model.importance=[1.0,0.5]"], "model.importance", "length n = 4"),
     (["train.schedule=step"], "train.schedule", "constant, linear, cosine"),
     (["train.sampler=fast"], "train.sampler", "sparse, dense"),
@@ -103,7 +103,22 @@ BAD_OVERRIDES = [
     (["seed=-1"], "seed", "[0, 9223372036854775807]"),
     (["seed=9223372036854775808"], "seed", "[0, 9223372036854775807]"),
     (["n_instances=1000000000"], "n_instances", "GiB"),
-    (["threads=-1"], "threads", ">= 0"),
+    (["threads=-1"], "threads", "[0, 1024]"),
+    # Values every type accepts but the trainer's float32 and int64 arithmetic cannot hold.
+    (["train.lr=1e38"], "train.lr", "lr / (1 - beta1), is float32"),
+    (["train.lr=1e308"], "train.lr", "lr / (1 - beta1), is float32"),
+    (["train.weight_decay=1e308"], "train.weight_decay", "[0, 3.4e+41] (each step scales W by 1 - lr x weight_decay"),
+    (["train.lr=1e30", "train.weight_decay=1e10"], "train.weight_decay", "[0, 3.4e+08]"),
+    (["threads=2147483648"], "threads", "[0, 1024]"),
+    (["model.importance=[1e39,1,1,1]"], "model.importance", "they are float32"),
+    (["model.importance_decay=1e20"], "model.importance_decay", "must fit float32"),
+    (["train.steps=4611686018427387905"], "train.steps", "[0, 4611686018427387904]"),
+    (["model.m=4611686018427387904", "train.max_memory_gb=1e300"], "model.m", "more than 2^62 elements"),
+    (["train.batch=4611686018427387904", "train.max_memory_gb=1e300"], "train.batch", "more than 2^62 elements"),
+    # Memory: the field that makes one model too big, not n_instances; tiny limits still print a size.
+    (["model.m=1000000000"], "model.m", "one model of this run needs about 89.4 GiB"),
+    (["data.sets=[{kind:correlated,size:100000,count:1}]"], "data.sets", "one model of this run needs about"),
+    (["train.max_memory_gb=1e-300"], "train.batch", "needs about 0.000122 GiB"),
 ]
 
 
@@ -200,3 +215,21 @@ def test_load_config_validates_like_the_command_line():
 
 def test_config_dir_is_the_repository_configs_folder():
     assert CONFIG_DIR == ROOT / "configs"
+
+
+def test_load_config_takes_a_list_of_overrides_not_a_string():
+    with pytest.raises(TypeError, match=r"a list of strings like \['seed=1'\]"):
+        load_config("train", "seed=1")
+
+
+def test_load_config_refuses_an_out_dir_the_command_line_refuses(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ConfigError, match="out_dir"):
+        load_config("train", [f"out_dir={tmp_path / 'a_file'}"])
+
+
+def test_the_control_of_an_invalid_run_is_refused_not_made_valid():
+    from tms import control_config
+
+    with pytest.raises(ConfigError, match="data.feature_probability"):
+        control_config(RunConfig(data=DataConfig(feature_probability=2.0)))

@@ -76,12 +76,15 @@ def write_npz_atomic(path, arrays: Mapping[str, np.ndarray]) -> Path:
 def load_arrays(path) -> dict:
     """Load an npz of plain arrays into a dict, or raise ArtifactError naming the file."""
     try:
+        if not zipfile.is_zipfile(path):
+            kind = "a single .npy array" if Path(path).read_bytes()[:6] == b"\x93NUMPY" else "not an npz archive"
+            raise ArtifactError(f"{path}: not a valid run artifact ({kind})")
         with np.load(path, allow_pickle=False) as f:
-            if not isinstance(f, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not an npz archive")
             return {k: f[k] for k in f.files}
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ArtifactError(f"{path}: a folder, not an npz file") from None
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
         reason = "holds Python objects" if "allow_pickle" in str(e) else str(e).splitlines()[0]
         raise ArtifactError(f"{path}: not a valid run artifact ({reason})") from None

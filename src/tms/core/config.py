@@ -23,13 +23,16 @@ KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
+MAX_STEPS = 2**62  # steps are counted in int64
+FLOAT32_MAX = 3.4028234663852886e38  # every number that reaches the float32 model must fit
+ADAM_BETA1 = 0.9  # the optimiser's first step moves W by lr / (1 - beta1)
 # A run is refused when its estimated memory exceeds this (override with TrainConfig.max_memory_gb).
 DEFAULT_MAX_MEMORY_GB = 16.0
 
 
 @dataclass
 class FeatureSet:
-    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.core.features``)."""
+    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.core.structure``)."""
 
     kind: str = "correlated"
     size: int = 2
@@ -153,6 +156,9 @@ def check_probabilities(values, field_name: str) -> None:
     for v in values:
         check_number(v, field_name, "in (0, 1]", lambda x: 0.0 < x <= 1.0)
     _check(len(set(values)) == len(values), field_name, f"got {list(values)}; values must be distinct")
+    ordered = sorted(values)
+    for lo, hi in zip(ordered, ordered[1:], strict=False):  # selecting by value never matches two blocks
+        _check(hi - lo > 1e-9 * hi, field_name, f"got {lo!r} and {hi!r}; values within 1e-9 (relative) are one value")
 
 
 def n_features(data: DataConfig) -> int:
@@ -162,12 +168,18 @@ def n_features(data: DataConfig) -> int:
 def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
     check_int(model.m, f"{prefix}.m", 1)
     check_number(model.importance_decay, f"{prefix}.importance_decay", "> 0", lambda x: x > 0)
+    fits = model.importance_decay <= 1 or (n - 1) * math.log(model.importance_decay) <= math.log(FLOAT32_MAX)
+    _check(
+        fits,
+        f"{prefix}.importance_decay",
+        f"got {model.importance_decay:g}; importance_decay ** (n - 1) must fit float32 ({FLOAT32_MAX:.3g}), n = {n}",
+    )
     if model.importance is not None:
         _check(isinstance(model.importance, (list, tuple)), f"{prefix}.importance", "must be a list of numbers")
         got = len(model.importance)
         _check(got == n, f"{prefix}.importance", f"has length {got}; must have length n = {n} (one per feature)")
-        ok = all(is_number(v) and v >= 0 for v in model.importance)
-        _check(ok, f"{prefix}.importance", "entries must be finite numbers >= 0")
+        ok = all(is_number(v) and 0 <= v <= FLOAT32_MAX for v in model.importance)
+        _check(ok, f"{prefix}.importance", f"entries must be numbers in [0, {FLOAT32_MAX:.3g}] (they are float32)")
 
 
 def validate_device(device, field_name: str = "train.device", here: bool = True) -> None:
@@ -187,28 +199,40 @@ def validate_device(device, field_name: str = "train.device", here: bool = True)
 
 
 def validate_train(train: TrainConfig, prefix: str = "train", here: bool = True) -> None:
-    check_int(train.steps, f"{prefix}.steps", 0)
+    check_int(train.steps, f"{prefix}.steps", 0, MAX_STEPS)
     check_int(train.batch, f"{prefix}.batch", 1)
-    check_number(train.lr, f"{prefix}.lr", "> 0", lambda x: x > 0)
-    check_number(train.weight_decay, f"{prefix}.weight_decay", ">= 0", lambda x: x >= 0)
+    top_lr = FLOAT32_MAX * (1 - ADAM_BETA1)
+    rule = f"in (0, {top_lr:.3g}] (the first step, lr / (1 - beta1), is float32)"
+    check_number(train.lr, f"{prefix}.lr", rule, lambda x: 0 < x <= top_lr)
+    top_decay = FLOAT32_MAX / train.lr
+    rule = f"in [0, {top_decay:.3g}] (each step scales W by 1 - lr x weight_decay, in float32)"
+    check_number(train.weight_decay, f"{prefix}.weight_decay", rule, lambda x: 0 <= x <= top_decay)
     _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
     validate_device(train.device, f"{prefix}.device", here)
-    check_int(train.log_every, f"{prefix}.log_every", 0)
+    check_int(train.log_every, f"{prefix}.log_every", 0, MAX_STEPS)
     _check(isinstance(train.progress, bool), f"{prefix}.progress", f"got {train.progress!r}; must be true or false")
     check_number(train.max_memory_gb, f"{prefix}.max_memory_gb", "> 0", lambda x: x > 0)
 
 
-def estimated_memory_gb(cfg: RunConfig) -> float:
-    """Rough peak memory of a run in GiB: a few (instances, batch, n) float32 tensors plus W.
+MAX_ELEMENTS = 2**62  # elements of one tensor: indices are int64
 
-    The trainer holds about 8 batch-sized tensors at once (batch, pre-activation, index and
-    value lists, the dense sampler's uniforms); the estimate is deliberately generous.
+
+def memory_per_model(cfg: RunConfig) -> dict:
+    """Bytes per model of a run's largest tensors, by the field that sizes them.
+
+    The trainer holds about 8 batch-sized float32 tensors at once (batch, pre-activation, index
+    and value lists, the dense sampler's uniforms), a few (m, n) ones (W, its gradient, Adam's
+    moments) and two (n, n) ones (the Gram route); the estimate is deliberately generous.
     """
-    instances = cfg.n_instances * len(feature_probabilities(cfg.data))
     n = n_features(cfg.data)
-    per_instance = 8 * cfg.train.batch * n * 4 + 6 * cfg.model.m * n * 4 + 2 * n * n * 4
-    return instances * per_instance / 2**30
+    return {"train.batch": 8 * cfg.train.batch * n * 4, "model.m": 6 * cfg.model.m * n * 4, "data.sets": 2 * n * n * 4}
+
+
+def estimated_memory_gb(cfg: RunConfig) -> float:
+    """Rough peak memory of a run in GiB (``memory_per_model`` times the models)."""
+    instances = cfg.n_instances * len(feature_probabilities(cfg.data))
+    return instances * sum(memory_per_model(cfg).values()) / 2**30
 
 
 def validate(cfg: RunConfig, here: bool = True) -> RunConfig:
@@ -221,11 +245,21 @@ def validate(cfg: RunConfig, here: bool = True) -> RunConfig:
     validate_train(cfg.train, here=here)
     check_int(cfg.n_instances, "n_instances", 1)
     check_int(cfg.seed, "seed", 0, MAX_SEED)
-    gb = estimated_memory_gb(cfg)
-    if gb > cfg.train.max_memory_gb:
+    instances = cfg.n_instances * len(feature_probabilities(cfg.data))
+    per_model = memory_per_model(cfg)
+    biggest = max(per_model, key=per_model.get)  # the field that sizes the largest tensor
+    if instances * per_model[biggest] // 4 > MAX_ELEMENTS:
+        raise ConfigError(biggest, f"a tensor of this run would hold more than 2^62 elements; lower {biggest}")
+    gb, limit = estimated_memory_gb(cfg), cfg.train.max_memory_gb
+    if gb > limit:
+        one = sum(per_model.values()) / 2**30
+        if one > limit:  # a single model is too big: its size, not the count, is the problem
+            raise ConfigError(
+                biggest, f"one model of this run needs about {one:,.3g} GiB, over train.max_memory_gb = {limit:g}"
+            )
         raise ConfigError(
             "n_instances",
-            f"this run needs about {gb:,.1f} GiB (n_instances x feature probabilities x batch x n), "
-            f"over train.max_memory_gb = {cfg.train.max_memory_gb:g}; train fewer models per run",
+            f"this run needs about {gb:,.3g} GiB (n_instances x feature probabilities x batch x n), "
+            f"over train.max_memory_gb = {limit:g}; train fewer models per run",
         )
     return cfg

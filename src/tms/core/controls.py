@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import copy
 
-from tms.core.config import DataConfig, FeatureSet, RunConfig, n_features
+from tms.core.config import DataConfig, FeatureSet, RunConfig, n_features, validate
 
 
 def control_config(cfg: RunConfig) -> RunConfig:
-    """Same n, m, feature probabilities, seeds and training, but every feature independent."""
+    """Same n, m, feature probabilities, seeds and training, but every feature independent.
+
+    ``cfg`` is validated first (ConfigError): an invalid run has no valid control."""
+    validate(cfg, here=False)
     control = copy.deepcopy(cfg)
     control.data = DataConfig(
         sets=[FeatureSet("independent", n_features(cfg.data), 1)],

@@ -2,7 +2,7 @@
 
 Two samplers give batches with the same distribution:
 
-- ``sample_dense`` is the plain reference: one uniform per unit and one value per feature, for
+- ``sample_dense`` is the dense draw: one uniform per unit and one value per feature, for
   all B samples.
 - ``sample_sparse`` draws only the samples that are not all-zero. A sample is all-zero with
   probability S^U, and its loss and gradient are known in closed form, so the batch holds the

@@ -7,10 +7,13 @@ its own slice, so one batched program trains many separate models.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from tms.core.config import MAX_SEED
 
 
 def init_weights(seeds: Sequence[int], m: int, n: int, device="cpu"):
@@ -149,6 +152,15 @@ class ToyModel(nn.Module):
 
     def __init__(self, n: int, m: int, seeds: Sequence[int] = (0,), importance=None):
         super().__init__()
+        for name, value in (("n", n), ("m", m)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} = {value!r}; must be an integer >= 1")
+        seeds = list(seeds)
+        if not seeds:
+            raise ValueError("seeds is empty; give one seed per model (at least one model)")
+        for s in seeds:
+            if not isinstance(s, numbers.Integral) or isinstance(s, bool) or not 0 <= s <= MAX_SEED:
+                raise ValueError(f"seed {s!r}; each seed must be an integer in [0, {MAX_SEED}]")
         W, b = init_weights(seeds, m, n)
         self.W = nn.Parameter(W)  # (I, m, n)
         self.b = nn.Parameter(b)  # (I, n)
@@ -168,6 +180,8 @@ class ToyModel(nn.Module):
         if W.ndim != 3:
             raise ValueError(f"W has shape {tuple(W.shape)}; expected (instances, m, n) or (m, n)")
         I, m, n = W.shape
+        if I == 0:
+            raise ValueError("W holds no models (shape (0, m, n)); select at least one")
         if b.shape != (I, n):
             raise ValueError(f"b has shape {tuple(b.shape)}; expected ({I}, {n}) to match W {tuple(W.shape)}")
         model = cls(n=n, m=m, seeds=range(I), importance=importance)

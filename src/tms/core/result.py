@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from tms.core.artifacts import ArtifactError, load_arrays, write_npz_atomic
+from tms.core.completion import check_file
+from tms.core.structure import set_count
 
 WEIGHT_KEYS = ("W", "b", "loss", "loss_step", "feature_probability", "importance", "seed", "set_id", "set_kind")
 
@@ -60,6 +62,9 @@ class TrainResult:
         missing = [k for k in WEIGHT_KEYS if k not in arrays]
         if missing:
             raise ArtifactError(f"{source}: not a run artifact; missing {', '.join(missing)}")
+        problem = _inconsistency({k: np.asarray(arrays[k]) for k in WEIGHT_KEYS})
+        if problem:
+            raise ArtifactError(f"{source}: not a consistent run artifact ({problem})")
         steps = arrays.get("snapshot_steps", np.zeros(0, dtype=np.int64))
         snapshots = {int(s): np.asarray(arrays["snapshots"][k]) for k, s in enumerate(steps)}
         return cls(**{k: np.asarray(arrays[k]) for k in WEIGHT_KEYS}, snapshots=snapshots)
@@ -70,7 +75,10 @@ class TrainResult:
 
     @classmethod
     def load(cls, path) -> TrainResult:
-        """Read a ``weights.npz`` (or any npz with WEIGHT_KEYS); a bad file raises ArtifactError."""
+        """Read a ``weights.npz`` (or any npz with WEIGHT_KEYS); a bad file raises ArtifactError,
+        and so does a file in a run's folder that the folder's completion marker does not vouch
+        for (``tms.core.completion``)."""
+        check_file(path)
         return cls.from_arrays(load_arrays(path), source=str(path))
 
     # --- selecting and rebuilding ---------------------------------------------------------
@@ -114,6 +122,28 @@ class TrainResult:
         structure = FeatureStructure.from_sets(self.feature_sets())
         p = torch.as_tensor(self.feature_probability, dtype=torch.float64, device=device)
         return FeatureSampler(structure, p, torch.Generator(device=device).manual_seed(seed))
+
+
+def _inconsistency(a: dict) -> str | None:
+    """What makes these arrays no run of the model (shapes that disagree, unknown set kinds)."""
+    W = a["W"]
+    if W.ndim != 3:
+        return f"W has shape {W.shape}; expected (instances, m, n)"
+    I, _, n = W.shape
+    expected = {"b": (I, n), "feature_probability": (I,), "seed": (I,), "importance": (n,), "set_id": (n,)}
+    for key, shape in expected.items():
+        if a[key].shape != shape:
+            return f"{key} has shape {a[key].shape}; W {W.shape} needs {shape}"
+    if a["loss"].ndim != 2 or a["loss"].shape[1] != I or a["loss_step"].shape != (a["loss"].shape[0],):
+        return f"loss {a['loss'].shape} and loss_step {a['loss_step'].shape} do not match {I} models"
+    kinds = [str(k) for k in a["set_kind"].reshape(-1)]
+    unknown = [k for k in kinds if k not in ("correlated", "anticorrelated")]
+    if unknown:
+        return f"unknown set_kind {unknown[0]!r}; allowed: correlated, anticorrelated"
+    sets = set_count(a["set_id"])
+    if len(kinds) != sets:
+        return f"set_kind lists {len(kinds)} sets, set_id has {sets}"
+    return None
 
 
 def feature_sets(set_id, set_kind) -> list:

@@ -128,7 +128,7 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
         if done % span == 0 or done == tc.steps:
             first = (done - 1) // span * span  # steps before this span
             filled = buf[: done - first]  # (steps in span, I)
-            _check_finite(filled, first, p, seeds)
+            _check_finite(filled, first, p, seeds, divergence_hint(tc))
             _append_window_means(filled, first, window, history, history_step)
             bar.update(done)
         if done in snapshot_steps:
@@ -162,15 +162,23 @@ def _append_window_means(losses: torch.Tensor, first_step: int, window: int, his
         steps.append(first_step + losses.shape[0])
 
 
-def _check_finite(losses: torch.Tensor, first_step: int, p, seeds) -> None:
+def divergence_hint(tc) -> str:
+    """What to change when a run diverges: the weight decay when it alone makes W grow (each step
+    scales W by 1 - lr x weight_decay, which grows |W| once that product exceeds 2), else lr."""
+    decay = tc.lr * tc.weight_decay
+    if decay > 2:
+        return f"lr x weight_decay = {decay:.3g} > 2 makes every step grow W; lower train.weight_decay or train.lr"
+    return "lower train.lr or check the data config"
+
+
+def _check_finite(losses: torch.Tensor, first_step: int, p, seeds, hint: str) -> None:
     """Raise TrainingDiverged naming the first non-finite (step, instance) among ``losses``
-    (steps first_step + 1 ..., one row each)."""
+    (steps first_step + 1 ..., one row each), and ``hint``."""
     finite = torch.isfinite(losses)
     if bool(finite.all()):
         return
     row, inst = (~finite).nonzero()[0].tolist()
     raise TrainingDiverged(
         f"non-finite loss at step {first_step + row + 1} in instance {inst} "
-        f"(seed {int(seeds[inst])}, feature probability {p[inst]:.4g}); "
-        "lower train.lr or check the data config"
+        f"(seed {int(seeds[inst])}, feature probability {p[inst]:.4g}); {hint}"
     )

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from tms.core.artifacts import load_arrays
+from tms.core.artifacts import ArtifactError, load_arrays
+from tms.core.completion import check_file
 from tms.core.result import TrainResult
 from tms.figures import (
     anticorrelated_pairs,
@@ -58,9 +59,19 @@ def summary_markdown(summary: dict) -> str:
 
 
 def load_result(npz_path, prefix: str | None = None) -> TrainResult:
-    """A figure npz (or one part of it, e.g. prefix="correlated_pairs" in sparsity_sweep.npz) as a TrainResult."""
+    """A figure npz (or one part of it, e.g. prefix="correlated_pairs" in sparsity_sweep.npz) as a
+    TrainResult. Refuses (ArtifactError) an npz that its folder's completion marker does not vouch
+    for: a figures run that did not finish, or a file replaced since."""
+    check_file(npz_path)
     arrays = load_arrays(npz_path)
-    return TrainResult.from_arrays(split_prefixed(arrays, prefix) if prefix else arrays, source=str(npz_path))
+    if prefix is None:
+        return TrainResult.from_arrays(arrays, source=str(npz_path))
+    part = split_prefixed(arrays, prefix)
+    if not part:
+        have = sorted({k.split(".", 1)[0] for k in arrays if "." in k})
+        listed = ", ".join(have) if have else "none (a one-part figure: load it without a prefix)"
+        raise ArtifactError(f"{npz_path}: no part {prefix!r}; its parts: {listed}")
+    return TrainResult.from_arrays(part, source=f"{npz_path} [{prefix}]")
 
 
 __all__ = ["FIGURES", "figure", "load_result", "names", "summary_markdown"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tms.analysis.claims import CLAIMS
 from tms.analysis.dynamics import learning_series
 from tms.core.config import check_int
+from tms.core.errors import ConfigError
 from tms.core.train import log_spaced_steps
 from tms.figures.base import Part, run_config
 from tms.figures.claim_figure import ClaimFigure
@@ -30,6 +31,13 @@ class LearningDynamics(ClaimFigure):
         check_int(settings.learning_dynamics.n_instances, "learning_dynamics.n_instances", 1)
         # 3 is the fewest that include step 0 and the final step (log_spaced_steps: 0, 1, steps).
         check_int(settings.learning_dynamics.n_snapshots, "learning_dynamics.n_snapshots", 3)
+        steps = log_spaced_steps(settings.train.steps, settings.learning_dynamics.n_snapshots)
+        if len(steps) < 3:  # too few steps to space that many snapshots apart
+            raise ConfigError(
+                "train.steps",
+                f"got {settings.train.steps}; learning_dynamics needs at least 3 distinct snapshot steps, "
+                f"and {settings.train.steps} steps give {len(steps)} ({', '.join(map(str, steps))})",
+            )
 
     def parts(self, settings):
         ld = settings.learning_dynamics

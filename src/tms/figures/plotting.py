@@ -116,7 +116,11 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
     is unrepresented) and the model's 1−S when the source holds several. Returns the Figure.
     """
     arrays = as_arrays(source)
+    if "W" not in arrays or "set_id" not in arrays:
+        raise ValueError("plot_weights_2d needs W and set_id (a TrainResult, its npz, or a dict holding both)")
     W, set_id = np.asarray(arrays["W"]), np.asarray(arrays["set_id"])
+    if not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"columns = {columns!r}; must be an integer >= 1")
     if W.ndim != 3 or W.shape[1] != 2:
         raise ValueError(
             f"plot_weights_2d draws 2D models: W must be (models, 2, n), got shape {W.shape} (m = "
@@ -124,6 +128,9 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
         )
     indices = list(range(min(n_shown, W.shape[0]))) if indices is None else list(indices)
     shown = W[indices]
+    if not np.isfinite(shown).all():
+        bad = [i for i, w in zip(indices, shown, strict=True) if not np.isfinite(w).all()]
+        raise ValueError(f"models {bad} have non-finite weights (a diverged run?); nothing to draw for them")
     aligned = align_2d(shown)  # (shown, 2, n)
     members = set_members(set_id)
     coll = collapsed(shown, set_id) if members else np.zeros((len(indices), 0), dtype=bool)

@@ -1,7 +1,8 @@
 """Collect the metrics.json and overrides of every job in a sweep folder into one table.
 
 A job folder is any folder holding ``metrics.json`` or Hydra's ``.hydra/overrides.yaml``.
-Each row is one job: its ``job`` folder, its overrides, then its metrics.
+Each row is one job: its ``job`` folder, its overrides, then its metrics. A job counts only
+when its folder is complete (``tms.core.completion``); any other is skipped and reported.
 
 Columns (plain names, usable as ``--plot METRIC --by PARAM``):
 
@@ -37,6 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from tms.core import completion
+from tms.core.artifacts import ArtifactError
 
 OVERRIDES = ".hydra/overrides.yaml"
 CONFIG_LISTS = ("seed", "feature_probability")  # per-instance configuration echoed in metrics.json
@@ -144,6 +148,11 @@ def collect(root) -> Aggregate:
                 raise ValueError(f"not a JSON object (got {_kind(metrics)})")
         except (OSError, ValueError) as e:
             agg.skipped.append((name, f"malformed: metrics.json: {_first_line(e)}"))
+            continue
+        try:
+            completion.check(job)
+        except ArtifactError as e:
+            agg.skipped.append((name, f"incomplete: {_first_line(e).split(': ', 1)[-1]}"))
             continue
         try:
             params = _overrides(job)

@@ -7,14 +7,17 @@ plus output and cache settings (``experiments.train``); ``FiguresConfig`` is the
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tms.core.config import MAX_SEED, RunConfig, check_int, is_number, validate_train
 from tms.core.errors import ConfigError
 from tms.figures.settings import FigureSettings
 
 RUNNERS = ("pool", "submitit_local", "submitit_slurm")
+MAX_THREADS = 1024  # torch threads or pool workers: far above any machine this runs on, far below int32
 
 
 @dataclass
@@ -81,7 +84,7 @@ def check_slurm(field_name: str, what: str) -> None:
 def validate_runner(runner: RunnerConfig, cache: bool) -> None:
     if runner.kind not in RUNNERS:
         raise ConfigError("runner.kind", f"got {runner.kind!r}; allowed: {', '.join(RUNNERS)}")
-    check_int(runner.workers, "runner.workers", 1)
+    check_int(runner.workers, "runner.workers", 1, MAX_THREADS)
     for name in ("timeout_min", "cpus_per_task", "array_parallelism"):
         check_int(getattr(runner, name), f"runner.{name}", 1)
     check_int(runner.gpus_per_task, "runner.gpus_per_task", 0)
@@ -96,3 +99,35 @@ def validate_runner(runner: RunnerConfig, cache: bool) -> None:
             raise ConfigError("runner", f"{runner.kind} needs submitit: pip install -e '.[sweep]'") from None
         if runner.kind == "submitit_slurm":
             check_slurm("runner", runner.kind)
+
+
+def check_folders(app) -> None:
+    """out_dir must be (or become) a writable folder; cache_dir must not be a file (checked
+    before anything is trained or written, by the command line and load_config alike)."""
+    default = "figures" if isinstance(app, FiguresConfig) else "outputs"
+    check_writable_folder(Path(app.out_dir if app.out_dir is not None else default), "out_dir")
+    cache_dir = Path(app.cache_dir)
+    if app.cache and cache_dir.exists() and not cache_dir.is_dir():
+        raise ConfigError("cache_dir", f"{cache_dir} is a file, not a folder; pick another or set cache=false")
+
+
+def check_writable_folder(path: Path, field_name: str) -> None:
+    """``path`` is, or can become, a folder this process writes into (Hydra's ``.hydra/`` record
+    inside it included); a name the file system would reject is refused too."""
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > 255]
+    if too_long:
+        raise ConfigError(field_name, f"{path}: a name longer than 255 bytes ({too_long[0][:20]}...)")
+    if path.exists():
+        if not path.is_dir():
+            raise ConfigError(field_name, f"{path} is not a writable folder (it is a file)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(field_name, f"{path} is not a writable folder")
+        record = path / ".hydra"
+        if record.exists() and not (record.is_dir() and os.access(record, os.W_OK | os.X_OK)):
+            raise ConfigError(field_name, f"{record} is not a writable folder (Hydra records the run there)")
+        return
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(field_name, f"{path} is not a writable folder (cannot create it in {parent})")

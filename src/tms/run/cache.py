@@ -5,9 +5,11 @@ bar), the requested snapshot steps, the package version, and a hash of every sou
 the training core (``tms.core``), so editing anything there retrains even when the version
 number stays the same; a new module in the core is covered without being listed.
 An entry is a folder ``<root>/<key>/`` holding
-``weights.npz`` and, written last, ``complete.json`` with the npz's SHA-256. An entry without
-a valid marker, or whose npz no longer matches it, is never reused: it is retrained and
-overwritten.
+``weights.npz`` and, written last, ``complete.json`` with the npz's SHA-256 and the version
+(``tms.core.completion``). An entry without a valid marker, whose npz no longer matches it,
+stored by another version, or (checked against the run's config) holding another run, e.g. a
+folder copied from another key, is never reused: it is retrained and overwritten, with one
+warning.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 import tms.core
-from tms.core.artifacts import ArtifactError, write_json_atomic
+from tms.core import completion
+from tms.core.artifacts import ArtifactError
 from tms.core.config import RunConfig
 from tms.core.result import TrainResult
-from tms.core.train import train
+from tms.core.structure import FeatureStructure
+from tms.core.train import importance_vector, instance_layout, train
 from tms.run.provenance import package_version
 
 COSMETIC_TRAIN_FIELDS = ("progress", "max_memory_gb")
+WEIGHTS = "weights.npz"
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,41 +63,70 @@ def run_key(cfg: RunConfig, snapshot_steps=()) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=float).encode()).hexdigest()[:24]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def mismatch(result: TrainResult, cfg: RunConfig, snapshot_steps=()) -> str | None:
+    """What in ``result`` contradicts the run ``cfg`` describes (None if nothing does): shapes,
+    layout, feature probabilities, seeds, importance and snapshot steps."""
+    p, seeds = instance_layout(cfg)
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    want_shape = (len(seeds), cfg.model.m, structure.n)
+    if result.W.shape != want_shape or result.b.shape != (len(seeds), structure.n):
+        return f"W is {result.W.shape}, the config trains {want_shape}"
+    if not np.array_equal(result.set_id, structure.set_id) or list(result.set_kind) != structure.set_kinds:
+        return "another feature layout"
+    if not np.array_equal(result.feature_probability, p):
+        return "other feature probabilities"
+    if not np.array_equal(result.seed, seeds):
+        return "other seeds"
+    if not np.array_equal(result.importance, importance_vector(cfg)):
+        return "another importance"
+    wanted = {int(s) for s in snapshot_steps if 0 <= int(s) <= cfg.train.steps}
+    if set(result.snapshots) != wanted:
+        return f"snapshots at {sorted(result.snapshots)}, not {sorted(wanted)}"
+    return None
 
 
 class RunCache:
-    """get/put TrainResults by run key under ``root``."""
+    """get/put TrainResults by run key under ``root``; each entry is a folder ``<root>/<key>/``
+    completed by ``tms.core.completion``'s marker."""
 
     def __init__(self, root):
         self.root = Path(root)
+        self._warned = False
 
-    def _paths(self, key: str):
+    def get(self, key: str, cfg: RunConfig | None = None, snapshot_steps=()) -> TrainResult | None:
+        """The cached result, or None if the entry is missing, partial or damaged in any way, was
+        stored by another version, or (given the run's ``cfg``) holds another run."""
         folder = self.root / key
-        return folder / "weights.npz", folder / "complete.json"
-
-    def get(self, key: str) -> TrainResult | None:
-        """The cached result, or None if the entry is missing, partial or damaged in any way."""
-        npz, marker = self._paths(key)
         try:
-            record = json.loads(marker.read_text())
-            if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
+            record = completion.check(folder)
+            if WEIGHTS not in record["files"]:
                 return None
-            if _sha256(npz) != record["sha256"]:
-                return None
-            return TrainResult.load(npz)
-        except (OSError, ValueError, ArtifactError):
+            result = TrainResult.load(folder / WEIGHTS)
+        except (OSError, ArtifactError):
             return None
+        problem = None
+        if record.get("version") != package_version():
+            problem = f"stored by tms {record.get('version')!r}, this is {package_version()!r}"
+        elif cfg is not None:
+            problem = mismatch(result, cfg, snapshot_steps)
+        if problem is not None:
+            self._warn(f"cache_dir: entry {key} does not hold the run its key names ({problem}); retraining it")
+            return None
+        return result
+
+    def _warn(self, message: str) -> None:
+        if not self._warned:  # once per cache: one damaged folder usually means more
+            warnings.warn(message, stacklevel=3)
+            self._warned = True
 
     def put(self, key: str, result: TrainResult) -> bool:
         """Store a result; if the cache cannot be written, warn and return False (never raise:
         a cache problem must not cost the run that was just trained)."""
-        npz, marker = self._paths(key)
+        folder = self.root / key
         try:
-            marker.unlink(missing_ok=True)  # the old marker must not vouch for a new npz
-            result.save(npz)
-            write_json_atomic(marker, {"sha256": _sha256(npz), "version": package_version()})
+            completion.start(folder)  # the old marker must not vouch for a new npz
+            result.save(folder / WEIGHTS)
+            completion.finish(folder, [WEIGHTS], version=package_version())
         except OSError as e:
             warnings.warn(
                 f"cache_dir: could not store a run in {self.root} ({e}); continuing without caching it", stacklevel=2
@@ -104,7 +140,7 @@ def cached_train(cfg: RunConfig, cache: RunCache | None, snapshot_steps=(), labe
     if cache is None:
         return train(cfg, snapshot_steps=snapshot_steps, label=label), False
     key = run_key(cfg, snapshot_steps)
-    hit = cache.get(key)
+    hit = cache.get(key, cfg, snapshot_steps)
     if hit is not None:
         return hit, True
     result = train(cfg, snapshot_steps=snapshot_steps, label=label)

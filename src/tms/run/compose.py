@@ -16,13 +16,14 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from tms.core.config import check_int, validate
 from tms.core.errors import ConfigError
-from tms.run.apps import FiguresConfig, TrainApp
+from tms.run.apps import MAX_THREADS, FiguresConfig, TrainApp, check_folders
 from tms.run.make_figures import plan
 
 
@@ -66,6 +67,7 @@ def register() -> None:
 
 
 register()
+_TOP_LEVEL = {f.name for schema in (TrainApp, FiguresConfig) for f in dataclasses.fields(schema)}
 
 
 def load_config(name: str, overrides: list[str] | None = None, config_dir=None, check: bool = True):
@@ -74,16 +76,55 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
     Raises ConfigError with a one-line message for unknown keys, wrong types and (with
     ``check``) any value the command line would refuse.
     """
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides or []):
+        raise TypeError(f"overrides must be a list of strings like ['seed=1'], not {overrides!r}")
+    overrides = list(overrides or [])
+    refuse_deletions(overrides)
+    folder = str(Path(config_dir or CONFIG_DIR).resolve())
     try:
-        with initialize_config_dir(config_dir=str(Path(config_dir or CONFIG_DIR).resolve()), version_base="1.3"):
-            cfg = compose(config_name=name, overrides=list(overrides or []))
-        app = to_dataclass(cfg)
+        app = _compose(name, overrides, folder)
     except (HydraException, OmegaConfBaseException) as e:
         field_name, message = describe_compose_error(e)
+        if not _names_a_field(field_name):  # say which override it was, as the user typed it
+            field_name = _culprit(name, overrides, folder) or field_name
         raise ConfigError(field_name, message) from None
     if check:
         check_app(app)
     return app
+
+
+def _compose(name: str, overrides: list, folder: str):
+    with initialize_config_dir(config_dir=folder, version_base="1.3"):
+        cfg = compose(config_name=name, overrides=overrides)
+    return to_dataclass(cfg)
+
+
+def refuse_deletions(overrides: list) -> None:
+    """``~key`` would silently put the schema default back (``~train`` trains 10,000 steps)."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException:
+        return  # malformed syntax: composition reports it
+    for o in parsed:
+        if o.is_delete() and not o.is_hydra_override():
+            key = o.get_key_element().lstrip("~")
+            message = "cannot be deleted (the schema's default would be used silently); set a value instead"
+            raise ConfigError(key, message)
+
+
+def _names_a_field(field_name: str) -> bool:
+    """Whether a described error names a config path (not 'config', nor a key out of context)."""
+    return field_name != "config" and ("." in field_name or "[" in field_name or field_name in _TOP_LEVEL)
+
+
+def _culprit(name: str, overrides: list, folder: str) -> str | None:
+    """The key of the first override that makes composition fail (composing one more at a time)."""
+    for k in range(1, len(overrides) + 1):
+        try:
+            _compose(name, overrides[:k], folder)
+        except (HydraException, OmegaConfBaseException):
+            return overrides[k - 1].split("=", 1)[0].lstrip("+~")
+    return None
 
 
 def check_app(app, here: bool = True):
@@ -91,12 +132,14 @@ def check_app(app, here: bool = True):
     that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
         plan(app)  # every field, and every run the figures would train
+        check_folders(app)
         return app
     validate(app, here=here)
     if isinstance(app, TrainApp):
-        check_int(app.threads, "threads", 0)
+        check_int(app.threads, "threads", 0, MAX_THREADS)
         if not isinstance(app.cache, bool):
             raise ConfigError("cache", f"got {app.cache!r}; must be true or false")
+        check_folders(app)
     return app
 
 
@@ -163,12 +206,19 @@ def describe_compose_error(e: BaseException):
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and full_key:
         owner = getattr(cause, "object_type", None)
         allowed = ", ".join(f.name for f in dataclasses.fields(owner)) if dataclasses.is_dataclass(owner) else "?"
-        message = f"unknown config key; allowed here: {allowed}"
+        named = "" if "." in full_key else f" {full_key!r}"  # a key inside a list element: name it
+        message = f"unknown config key{named}; allowed here: {allowed}"
         if full_key.endswith(("sparsity", "sparsities")):
             message += " (sparsity is given as feature_probability = 1 - S)"
         return full_key, message
+    msg = str(getattr(cause, "msg", "")).splitlines()[0] if str(getattr(cause, "msg", "")) else ""
+    if isinstance(cause, ValidationError) and full_key and re.search(r"\[\d+\]$", full_key) and "subclass" in msg:
+        return full_key, "no such list entry (past the end of the list); set the whole list instead"
     if isinstance(cause, ValidationError) and full_key:
-        return full_key, str(cause.msg).splitlines()[0]
+        return full_key, msg
+    if isinstance(cause, OmegaConfBaseException) and full_key and "Cannot merge" in msg:
+        want = "a list" if msg.endswith("ListConfig") else "a mapping"
+        return full_key, f"must be {want} here"
     text = str(e)
     missing = re.search(r"Could not find '([^/']+)/([^']+)'", text)
     if isinstance(e, MissingConfigException) and missing:

@@ -1,6 +1,7 @@
 """The figures command's work: plan every training job once, train (or reuse) them, then per
 figure write <name>.npz, draw <name>.png/.svg from that npz alone and summarise it; then
-summary.json and summary.md.
+summary.json, summary.md, timing.json and, last, complete.json vouching for the rest
+(``tms.core.completion``; removed before the first write).
 
 Flow: FiguresConfig -> ``plan`` (every field checked, jobs built and checked once) -> runner
 (through the run cache) -> npz -> figures and summary drawn from the saved npz.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tms.core import completion
 from tms.core.artifacts import load_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
 from tms.core.config import validate
 from tms.core.errors import ConfigError
@@ -75,20 +77,24 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
     origin = provenance()
     summary = {"figures": {}, "provenance": origin}
     figures = selected(app)
+    completion.start(out)  # from the first write on, out is not complete until the marker is back
+    written = []
     for fig in figures:
         mine = {key: r for key, r in results.items() if key.figure == fig.name}
         arrays = fig.arrays(mine, app)
         arrays["provenance_json"] = np.asarray(json.dumps(origin, sort_keys=True))
         npz = write_npz_atomic(out / f"{fig.name}.npz", arrays)
         saved = load_arrays(npz)  # figures and summaries are drawn from the saved artifact
-        summary["figures"][fig.name] = fig.summarize(saved)
-        save_figure(fig.draw(saved, summary["figures"][fig.name], app), out / fig.name)
-    write_json_atomic(out / "summary.json", summary)
-    write_text_atomic(out / "summary.md", summary_markdown(summary))
+        entry = summary["figures"][fig.name] = fig.summarize(saved)
+        pictures = save_figure(fig.draw(saved, entry, app), out / fig.name)
+        written += [npz.name] + [path.name for path in pictures]
+    written += [write_json_atomic(out / "summary.json", summary).name]
+    written += [write_text_atomic(out / "summary.md", summary_markdown(summary)).name]
     seconds = time.perf_counter() - start
-    write_json_atomic(
+    write_json_atomic(  # timing differs from run to run: written, but not vouched for
         out / "timing.json",
         {"seconds_total": round(seconds, 1), "seconds_training": round(trained, 1), "jobs": len(jobs)},
     )
+    completion.finish(out, written, figures=[fig.name for fig in figures])
     log(f"wrote {len(figures)} figures to {out} in {seconds:.0f}s")
     return summary

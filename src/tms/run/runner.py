@@ -14,17 +14,23 @@ Results come back in job order whatever order they finished in, so artifacts bui
 are byte-stable. A failed job costs no other job: the console gets one line per failure, and
 with ``log_dir`` its full traceback goes to ``<log_dir>/<job label>.log`` (submitit keeps its
 own job logs).
+
+A Ctrl-C or SIGTERM ends the pool at once, running jobs included (its workers ignore SIGINT, so
+the parent alone decides); the jobs that finished are already in the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import multiprocessing
+import multiprocessing.connection
 import re
+import signal
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +77,51 @@ def _quiet(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
+def _init_worker() -> None:
+    """A pool worker: single-threaded, and deaf to SIGINT, so a Ctrl-C to the terminal's process
+    group reaches only the parent, which ends the pool (``_end_pool``). SIGTERM still ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked while it was spawned (_sigint_blocked)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    torch.set_num_threads(1)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Spawn workers with SIGINT blocked: they inherit the mask, so a Ctrl-C while one starts
+    (imports take seconds, before _init_worker ignores it) neither kills it with a traceback
+    nor is lost in the parent, which gets it once unblocked."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if not blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _end_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
+    """Stop every worker now, running jobs included (SIGTERM, SIGKILL after ``grace`` seconds),
+    and free the pool without waiting for them."""
+    processes = list((pool._processes or {}).values())
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+    else:  # older Pythons have no public way: SIGTERM the executor's own {pid: Process}
+        for p in processes:
+            p.terminate()  # a no-op for one already reaped
+    # Wait on the sentinels (readable once a process is gone), not join(): the pool's manager
+    # thread reaps the same processes.
+    sentinels = {p.sentinel: p for p in processes}
+    gone = multiprocessing.connection.wait(list(sentinels), timeout=grace)
+    for sentinel, p in sentinels.items():
+        if sentinel not in gone:
+            p.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _train_in_worker(cfg: RunConfig, snapshots):
     return train(_quiet(cfg), snapshot_steps=snapshots)
 
@@ -93,7 +144,7 @@ def run_jobs(
     for job in jobs:
         if cache is not None:
             keys[job.key] = run_key(job.config, job.snapshot_steps)
-            hit = cache.get(keys[job.key])
+            hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
             if hit is not None:
                 results[job.key] = hit
     if results:
@@ -158,19 +209,28 @@ def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLo
         _raise_failed(failures.lines, len(todo), cached=cache is not None)
         return
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once torch has started threads
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        futures = {pool.submit(_train_in_worker, job.config, job.snapshot_steps): job for job in todo}
-        try:
-            for done, future in enumerate(as_completed(futures), 1):
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
+    try:
+        with _sigint_blocked():  # submit() spawns the workers
+            futures = {pool.submit(_train_in_worker, job.config, job.snapshot_steps): job for job in todo}
+        order = {future: i for i, future in enumerate(futures)}
+        pending, done = set(futures), 0
+        while pending:
+            # Wake up every second: a signal caught by another thread of this process is only
+            # handled (KeyboardInterrupt / Interrupted raised here) once the main thread runs.
+            ready, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in sorted(ready, key=order.get):
+                done += 1
                 try:
                     result = future.result()
                 except Exception as e:  # its __cause__ carries the worker's traceback
                     failures.failed(futures[future], e)
                     continue
                 finished(futures[future], result, done)
-        except BaseException:  # Ctrl-C: do not train the queued jobs before exiting
-            pool.shutdown(cancel_futures=True)
-            raise
+    except BaseException:  # Ctrl-C, SIGTERM: end the running jobs too; the finished ones are cached
+        _end_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     _raise_failed(failures.lines, len(todo), cached=cache is not None)
 
 
@@ -207,7 +267,7 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
         except Exception as e:  # submitit re-raises the job's error, or reports a lost job
             failed.append(f"{job.label}: {_last_line(e)} (log: {handle.paths.stderr})")
             continue
-        hit = cache.get(keys[job.key])
+        hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
         if hit is None:
             failed.append(f"{job.label}: finished but left no complete cache entry")
             continue
