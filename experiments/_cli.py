@@ -54,7 +54,7 @@ def one_line_errors():
     except ArtifactError as e:
         fail(str(e), 2)
     except OSError as e:  # a full disk, a folder made read-only while the run was going
-        fail(f"out_dir: cannot write {e.filename or 'the output'}: {e.strerror or e}", 1)
+        fail(f"{_folder_of(e.filename)}: cannot write {e.filename or 'a file'}: {e.strerror or e}", 1)
     except (TrainingDiverged, RunnerError) as e:
         line = str(e) if isinstance(e, TrainingDiverged) else f"runner: {e}"
         job = _sweep_job()
@@ -64,9 +64,21 @@ def one_line_errors():
         FAILED_JOBS.append(job)
 
 
+def _folder_of(filename) -> str:
+    """The field naming the folder a failed write was in: out_dir for the run's own folder."""
+    if HydraConfig.initialized() and filename is not None:
+        out = Path(HydraConfig.get().runtime.output_dir).resolve()
+        if out in Path(filename).resolve().parents:
+            return "out_dir"
+    return "cache_dir" if filename is not None and ".cache" in str(filename) else "out_dir"
+
+
 def _sweep_job() -> str | None:
-    """'job N (its overrides)' while running as one job of a -m sweep, else None."""
+    """'job N (its overrides)' while running as one job of a -m sweep in this process (Hydra's
+    basic launcher), else None: a job another launcher runs elsewhere must fail on its own."""
     if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    if not str(OmegaConf.select(HydraConfig.get(), "launcher._target_", default="")).endswith("BasicLauncher"):
         return None
     job = HydraConfig.get().job
     return f"job {job.num} ({job.override_dirname or 'no overrides'})"
@@ -112,7 +124,8 @@ def stop_on_signals():
     if threading.current_thread() is not threading.main_thread():  # handlers are main-thread only
         yield
         return
-    previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS}
+    # A signal the process started with ignored (SIGINT in a background job) stays ignored.
+    previous = {s: signal.signal(s, _stop) for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     except (KeyboardInterrupt, Interrupted) as e:

@@ -57,8 +57,8 @@ TRAIN = [
     (["data.sets={}"], "data.sets"),
     (["data.sets=[{kind:correlated,size:2,count:2,extra:1}]"], "data.sets"),
     (["data.sets.5.kind=correlated"], "data.sets[5]"),
-    # Hydra's own output folders: writable, and never beside out_dir.
-    (["hydra.run.dir=/proc/no_such_folder"], "hydra.run.dir"),
+    # Hydra's own output folder beside out_dir (which the table adds): one of them would be ignored.
+    (["hydra.run.dir=/tmp/tms-elsewhere"], "hydra.run.dir"),
 ]
 if not torch.cuda.is_available():
     TRAIN.append((["train.device=cuda"], "train.device"))
@@ -236,3 +236,9 @@ def test_a_write_that_fails_during_the_run_is_one_line(capsys):
             raise OSError(errno.ENOSPC, "No space left on device", "/data/run/weights.npz")
     assert info.value.code == 1
     assert capsys.readouterr().err == "error: out_dir: cannot write /data/run/weights.npz: No space left on device\n"
+
+
+def test_a_hydra_run_dir_that_cannot_be_created_is_refused_up_front(capsys, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    refused(capsys, "train", [f"hydra.run.dir={tmp_path / 'a_file' / 'run'}"], "hydra.run.dir")
+

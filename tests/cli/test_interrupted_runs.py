@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -36,13 +35,11 @@ FIGURES = ["figures=[correlated_pairs,anticorrelated_pairs]", "n_instances=2", "
 FIGURES += ["runner.workers=1"]
 
 
-def killed_run(command, module, name, after, *args):
+def killed_run(command, module, name, after, *args, cwd):
     """``python -m command args`` that SIGKILLs itself at ``module.name`` (after running it, if ``after``)."""
     code = KILL_AT.format(module=module, name=name, after=after, command=command)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "CI": "true"}
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=tempfile.mkdtemp(), env=env, capture_output=True, text=True
-    )
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 @pytest.fixture
@@ -55,6 +52,7 @@ def complete_train_run(tmp_path):
 
 
 TRAIN_POINTS = {
+    "while training": ("tms.run.cache", "cached_train", False),  # Hydra has rewritten .hydra/ already
     "after weights.npz": ("tms.core.result", "write_npz_atomic", True),
     "after metrics.json": ("tms.core.artifacts", "write_json_atomic", True),
     "before the marker": ("tms.core.completion", "finish", False),
@@ -65,7 +63,7 @@ TRAIN_POINTS = {
 def test_a_train_rerun_killed_over_a_complete_run_leaves_a_folder_that_is_refused(complete_train_run, point):
     out = complete_train_run
     module, name, after = TRAIN_POINTS[point]
-    proc = killed_run("experiments.train", module, name, after, *TRAIN, "seed=2", f"out_dir={out}")
+    proc = killed_run("experiments.train", module, name, after, *TRAIN, "seed=2", f"out_dir={out}", cwd=out.parent)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     with pytest.raises(ArtifactError, match="incomplete"):
         completion.check(out)
@@ -99,10 +97,23 @@ FIGURE_POINTS = {
 def test_a_figures_rerun_killed_over_a_complete_folder_leaves_it_refused(complete_figures, point):
     out = complete_figures
     module, name, after = FIGURE_POINTS[point]
-    proc = killed_run("experiments.correlated", module, name, after, *FIGURES, "seed=2", f"out_dir={out}")
+    args = [*FIGURES, "seed=2", f"out_dir={out}"]
+    proc = killed_run("experiments.correlated", module, name, after, *args, cwd=out.parent)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     with pytest.raises(ArtifactError, match="incomplete"):
         completion.check(out)
     for name in ("correlated_pairs", "anticorrelated_pairs"):  # new or old, neither is vouched for
         with pytest.raises(ArtifactError, match="incomplete"):
             load_result(out / f"{name}.npz")
+
+
+def test_a_first_train_run_killed_after_its_weights_is_refused(tmp_path):
+    """Nothing was complete before: the in-progress marker is what says the folder is unfinished."""
+    out = tmp_path / "fresh"
+    proc = killed_run(
+        "experiments.train", "tms.core.result", "write_npz_atomic", True, *TRAIN, f"out_dir={out}", cwd=tmp_path
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    with pytest.raises(ArtifactError, match="incomplete: a run is writing it"):
+        TrainResult.load(out / "weights.npz")
+

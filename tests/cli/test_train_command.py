@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import yaml
 
 from tests.conftest import ROOT, run_module
-from tms import TrainResult, train
+from tms import ArtifactError, TrainResult, train
 from tms.run.compose import load_config
 
 
@@ -110,4 +111,5 @@ def test_a_sweep_with_a_diverging_job_finishes_the_others_and_names_it(tmp_path)
 
     for job in ("0", "2"):
         completion.check(tmp_path / job)
-    assert not (tmp_path / "1" / "complete.json").exists()
+    with pytest.raises(ArtifactError, match="incomplete"):  # job 1 started, and never finished
+        completion.check(tmp_path / "1")

@@ -32,8 +32,8 @@ def test_a_finished_folder_is_complete_and_its_files_load(tmp_path, result):
 
 def test_starting_a_rewrite_makes_the_folder_incomplete_until_it_finishes(tmp_path, result):
     complete_folder(tmp_path, result)
-    completion.start(tmp_path)  # a rerun begins: the old files are still there, the marker is not
-    with pytest.raises(ArtifactError, match="incomplete \\(no complete.json\\)"):
+    completion.start(tmp_path)  # a rerun begins: the old files are still there, vouched for by nothing
+    with pytest.raises(ArtifactError, match="incomplete: a run is writing it, or was interrupted"):
         completion.check(tmp_path)
     with pytest.raises(ArtifactError, match="incomplete"):
         TrainResult.load(tmp_path / "weights.npz")
@@ -72,8 +72,18 @@ def test_a_lone_saved_result_loads_without_a_marker(tmp_path, result):
     assert np.array_equal(TrainResult.load(path).W, result.W)
 
 
-def test_a_run_folder_without_a_marker_is_refused(tmp_path, result):
+def test_a_first_run_interrupted_after_its_first_file_is_refused(tmp_path, result):
+    folder = tmp_path / "fresh"
+    completion.start(folder)  # a run into a new folder: its marker says "running" from the start
+    result.save(folder / "weights.npz")
+    with pytest.raises(ArtifactError, match="incomplete: a run is writing it"):
+        TrainResult.load(folder / "weights.npz")
+
+
+def test_a_folder_without_any_marker_is_read_as_it_is(tmp_path, result):
+    """A notebook's working folder, or a run from before markers, holding run-like files."""
     result.save(tmp_path / "weights.npz")
-    (tmp_path / "metrics.json").write_text(json.dumps({"from": "an earlier run"}))
-    with pytest.raises(ArtifactError, match="the run writing it did not finish"):
-        TrainResult.load(tmp_path / "weights.npz")
+    (tmp_path / "metrics.json").write_text(json.dumps({"from": "an earlier version"}))
+    assert np.array_equal(TrainResult.load(tmp_path / "weights.npz").W, result.W)
+    with pytest.raises(ArtifactError, match="no complete.json"):
+        completion.check(tmp_path)  # but nothing says it is complete

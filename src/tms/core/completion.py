@@ -2,16 +2,18 @@
 
 The rule, for every folder a run writes (a figures folder, a train run, a run-cache entry):
 
-1. before its first write into the folder, the run removes the folder's ``complete.json``, so a
-   folder being rewritten never looks complete, whatever it held before;
+1. before its first write into the folder, the run replaces the folder's ``complete.json`` by an
+   in-progress one (``{"status": "running"}``), so a folder being written never looks complete,
+   whatever it held before;
 2. it writes its files (each atomically);
 3. last, it writes ``complete.json`` with the SHA-256 of every file it vouches for.
 
-A folder is complete when ``complete.json`` exists, parses, and every file it lists exists with
-that hash. Readers refuse anything else: an interrupted run, or a rerun interrupted over a
-complete one, leaves a folder with no marker, and a file replaced after the marker was written
-no longer matches it. A file that is listed nowhere (e.g. an older figure beside a one-figure
-rerun) is not vouched for.
+A folder is complete when ``complete.json`` exists, lists file hashes, and every file it lists
+exists with that hash. Readers refuse anything else: a run interrupted at any point after it
+started, first run or rerun, leaves the in-progress marker, and a file replaced after the marker
+was written no longer matches it. A file that is listed nowhere (e.g. an older figure beside a
+one-figure rerun) is not vouched for. A file in a folder with no ``complete.json`` at all (a
+notebook's own ``TrainResult.save``, a folder from before markers) is read as it is.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from pathlib import Path
 from tms.core.artifacts import ArtifactError, write_json_atomic
 
 MARKER = "complete.json"
-# Files that only a run writes: a folder holding one of them but no marker is an unfinished run.
-RUN_FILES = ("summary.json", "summary.md", "metrics.json", "config.yaml", "timing.json")
+RUNNING = {"status": "running"}  # the marker while a run writes the folder
 
 
 def sha256_file(path) -> str:
@@ -36,8 +37,8 @@ def sha256_file(path) -> str:
 
 
 def start(folder) -> None:
-    """Before the first write into ``folder``: it no longer looks complete."""
-    (Path(folder) / MARKER).unlink(missing_ok=True)
+    """Before the first write into ``folder``: from now on it reads as a run in progress."""
+    write_json_atomic(Path(folder) / MARKER, RUNNING)
 
 
 def finish(folder, files, **record) -> Path:
@@ -57,6 +58,8 @@ def check(folder) -> dict:
         raise ArtifactError(f"{folder}: incomplete (no {MARKER}): the run writing it did not finish") from None
     except (OSError, ValueError) as e:
         raise ArtifactError(f"{marker}: unreadable completion marker ({e})") from None
+    if record == RUNNING:
+        raise ArtifactError(f"{folder}: incomplete: a run is writing it, or was interrupted while it did")
     files = record.get("files") if isinstance(record, dict) else None
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise ArtifactError(f"{marker}: not a completion marker (no file hashes)")
@@ -70,16 +73,11 @@ def check(folder) -> dict:
 
 
 def check_file(path) -> None:
-    """A file inside a run's folder must be vouched for by that folder's marker.
-
-    A file in a folder with no marker and no other run file (e.g. a ``TrainResult.save`` from a
-    notebook) is taken as it is.
-    """
+    """A file in a folder with a marker must be vouched for by it; a file in a folder without one
+    (a notebook's own ``TrainResult.save``, a folder written before markers) is taken as it is."""
     path = Path(path)
     folder = path.parent
     if not (folder / MARKER).exists():
-        if any((folder / name).exists() for name in RUN_FILES):
-            check(folder)  # raises: an unfinished run's folder
         return
     record = check(folder)
     if path.name not in record["files"]:

@@ -168,7 +168,8 @@ def n_features(data: DataConfig) -> int:
 def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
     check_int(model.m, f"{prefix}.m", 1)
     check_number(model.importance_decay, f"{prefix}.importance_decay", "> 0", lambda x: x > 0)
-    fits = model.importance_decay <= 1 or (n - 1) * math.log(model.importance_decay) <= math.log(FLOAT32_MAX)
+    unused = model.importance is not None  # an explicit importance replaces the decay
+    fits = unused or model.importance_decay <= 1 or (n - 1) * math.log(model.importance_decay) <= math.log(FLOAT32_MAX)
     _check(
         fits,
         f"{prefix}.importance_decay",
@@ -229,6 +230,12 @@ def memory_per_model(cfg: RunConfig) -> dict:
     return {"train.batch": 8 * cfg.train.batch * n * 4, "model.m": 6 * cfg.model.m * n * 4, "data.sets": 2 * n * n * 4}
 
 
+def largest_tensor_per_model(cfg: RunConfig) -> int:
+    """Elements per model of the run's largest tensor: a batch (batch, n), W (m, n) or the Gram (n, n)."""
+    n = n_features(cfg.data)
+    return max(cfg.train.batch * n, cfg.model.m * n, n * n)
+
+
 def estimated_memory_gb(cfg: RunConfig) -> float:
     """Rough peak memory of a run in GiB (``memory_per_model`` times the models)."""
     instances = cfg.n_instances * len(feature_probabilities(cfg.data))
@@ -247,9 +254,11 @@ def validate(cfg: RunConfig, here: bool = True) -> RunConfig:
     check_int(cfg.seed, "seed", 0, MAX_SEED)
     instances = cfg.n_instances * len(feature_probabilities(cfg.data))
     per_model = memory_per_model(cfg)
-    biggest = max(per_model, key=per_model.get)  # the field that sizes the largest tensor
-    if instances * per_model[biggest] // 4 > MAX_ELEMENTS:
-        raise ConfigError(biggest, f"a tensor of this run would hold more than 2^62 elements; lower {biggest}")
+    biggest = max(per_model, key=per_model.get)  # the field that sizes the largest tensors
+    elements = largest_tensor_per_model(cfg)  # of one model's largest tensor
+    if instances * elements > MAX_ELEMENTS:
+        field_name = biggest if elements > MAX_ELEMENTS else "n_instances"
+        raise ConfigError(field_name, f"a tensor of this run would hold more than 2^62 elements; lower {field_name}")
     gb, limit = estimated_memory_gb(cfg), cfg.train.max_memory_gb
     if gb > limit:
         one = sum(per_model.values()) / 2**30

@@ -15,6 +15,7 @@ What each call needs:
 from __future__ import annotations
 
 import io
+import numbers
 
 import numpy as np
 from matplotlib import colormaps
@@ -119,7 +120,7 @@ def plot_weights_2d(source, n_shown: int = 8, title: str = "", columns: int = 4,
     if "W" not in arrays or "set_id" not in arrays:
         raise ValueError("plot_weights_2d needs W and set_id (a TrainResult, its npz, or a dict holding both)")
     W, set_id = np.asarray(arrays["W"]), np.asarray(arrays["set_id"])
-    if not isinstance(columns, int) or columns < 1:
+    if not isinstance(columns, numbers.Integral) or isinstance(columns, bool) or columns < 1:
         raise ValueError(f"columns = {columns!r}; must be an integer >= 1")
     if W.ndim != 3 or W.shape[1] != 2:
         raise ValueError(

@@ -150,7 +150,8 @@ def collect(root) -> Aggregate:
             agg.skipped.append((name, f"malformed: metrics.json: {_first_line(e)}"))
             continue
         try:
-            completion.check(job)
+            if (job / completion.MARKER).exists():  # none: a folder from before markers, read as it is
+                completion.check(job)
         except ArtifactError as e:
             agg.skipped.append((name, f"incomplete: {_first_line(e).split(': ', 1)[-1]}"))
             continue

@@ -101,11 +101,13 @@ def validate_runner(runner: RunnerConfig, cache: bool) -> None:
             check_slurm("runner", runner.kind)
 
 
-def check_folders(app) -> None:
+def check_folders(app, default_out: bool = True) -> None:
     """out_dir must be (or become) a writable folder; cache_dir must not be a file (checked
-    before anything is trained or written, by the command line and load_config alike)."""
+    before anything is trained or written). ``default_out=False`` (load_config) checks out_dir
+    only when it is set: a notebook that never writes there may run from a read-only folder."""
     default = "figures" if isinstance(app, FiguresConfig) else "outputs"
-    check_writable_folder(Path(app.out_dir if app.out_dir is not None else default), "out_dir")
+    if app.out_dir is not None or default_out:
+        check_writable_folder(Path(app.out_dir if app.out_dir is not None else default), "out_dir")
     cache_dir = Path(app.cache_dir)
     if app.cache and cache_dir.exists() and not cache_dir.is_dir():
         raise ConfigError("cache_dir", f"{cache_dir} is a file, not a folder; pick another or set cache=false")

@@ -26,7 +26,7 @@ import numpy as np
 
 import tms.core
 from tms.core import completion
-from tms.core.artifacts import ArtifactError
+from tms.core.artifacts import ArtifactError, load_arrays
 from tms.core.config import RunConfig
 from tms.core.result import TrainResult
 from tms.core.structure import FeatureStructure
@@ -69,8 +69,10 @@ def mismatch(result: TrainResult, cfg: RunConfig, snapshot_steps=()) -> str | No
     p, seeds = instance_layout(cfg)
     structure = FeatureStructure.from_sets(cfg.data.sets)
     want_shape = (len(seeds), cfg.model.m, structure.n)
-    if result.W.shape != want_shape or result.b.shape != (len(seeds), structure.n):
+    if result.W.shape != want_shape:
         return f"W is {result.W.shape}, the config trains {want_shape}"
+    if result.b.shape != (len(seeds), structure.n):
+        return f"b is {result.b.shape}, the config trains {(len(seeds), structure.n)}"
     if not np.array_equal(result.set_id, structure.set_id) or list(result.set_kind) != structure.set_kinds:
         return "another feature layout"
     if not np.array_equal(result.feature_probability, p):
@@ -98,10 +100,10 @@ class RunCache:
         stored by another version, or (given the run's ``cfg``) holds another run."""
         folder = self.root / key
         try:
-            record = completion.check(folder)
+            record = completion.check(folder)  # hashes weights.npz too
             if WEIGHTS not in record["files"]:
                 return None
-            result = TrainResult.load(folder / WEIGHTS)
+            result = TrainResult.from_arrays(load_arrays(folder / WEIGHTS), source=str(folder / WEIGHTS))
         except (OSError, ArtifactError):
             return None
         problem = None

@@ -76,9 +76,11 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
     Raises ConfigError with a one-line message for unknown keys, wrong types and (with
     ``check``) any value the command line would refuse.
     """
-    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides or []):
+    if isinstance(overrides, str):
         raise TypeError(f"overrides must be a list of strings like ['seed=1'], not {overrides!r}")
     overrides = list(overrides or [])
+    if not all(isinstance(o, str) for o in overrides):
+        raise TypeError(f"overrides must be a list of strings like ['seed=1'], not {overrides!r}")
     refuse_deletions(overrides)
     folder = str(Path(config_dir or CONFIG_DIR).resolve())
     try:
@@ -89,7 +91,7 @@ def load_config(name: str, overrides: list[str] | None = None, config_dir=None, 
             field_name = _culprit(name, overrides, folder) or field_name
         raise ConfigError(field_name, message) from None
     if check:
-        check_app(app)
+        check_app(app, default_out=False)
     return app
 
 
@@ -127,19 +129,19 @@ def _culprit(name: str, overrides: list, folder: str) -> str | None:
     return None
 
 
-def check_app(app, here: bool = True):
+def check_app(app, here: bool = True, default_out: bool = True):
     """Validate a composed app config like its entry point does; ``here=False`` for a train run
     that a launcher sends to other machines (its device is checked where it trains)."""
     if isinstance(app, FiguresConfig):
         plan(app)  # every field, and every run the figures would train
-        check_folders(app)
+        check_folders(app, default_out)
         return app
     validate(app, here=here)
     if isinstance(app, TrainApp):
         check_int(app.threads, "threads", 0, MAX_THREADS)
         if not isinstance(app.cache, bool):
             raise ConfigError("cache", f"got {app.cache!r}; must be true or false")
-        check_folders(app)
+        check_folders(app, default_out)
     return app
 
 

@@ -78,9 +78,12 @@ def _quiet(cfg: RunConfig) -> RunConfig:
 
 
 def _init_worker() -> None:
-    """A pool worker: single-threaded, and deaf to SIGINT, so a Ctrl-C to the terminal's process
-    group reaches only the parent, which ends the pool (``_end_pool``). SIGTERM still ends it."""
+    """A pool worker: single-threaded, and deaf to SIGINT and SIGTERM, so a Ctrl-C to the
+    terminal's process group, or a SIGTERM to all of the run's processes (SLURM's scancel, GNU
+    timeout's group kill), reaches only the parent, which then kills the pool (``_end_pool``):
+    workers dying first would read as failed jobs, not as a stopped run."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # blocked while it was spawned (_sigint_blocked)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     torch.set_num_threads(1)
@@ -103,15 +106,16 @@ def _sigint_blocked():
 
 
 def _end_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
-    """Stop every worker now, running jobs included (SIGTERM, SIGKILL after ``grace`` seconds),
-    and free the pool without waiting for them."""
+    """Stop every worker now, running jobs included (SIGKILL: they ignore SIGTERM, and hold
+    nothing to save; finished results are already with the parent), and free the pool without
+    waiting for them."""
     processes = list((pool._processes or {}).values())
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-    else:  # older Pythons have no public way: SIGTERM the executor's own {pid: Process}
+    kill = getattr(pool, "kill_workers", None)  # Python >= 3.14
+    if kill is not None:
+        kill()
+    else:  # older Pythons have no public way: SIGKILL the executor's own {pid: Process}
         for p in processes:
-            p.terminate()  # a no-op for one already reaped
+            p.kill()  # a no-op for one already reaped
     # Wait on the sentinels (readable once a process is gone), not join(): the pool's manager
     # thread reaps the same processes.
     sentinels = {p.sentinel: p for p in processes}
@@ -261,18 +265,24 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
         [str(cache.root)] * len(todo),
     )
     failed = []
-    for done, (job, handle) in enumerate(zip(todo, submitted, strict=True), 1):
-        try:
-            handle.result()
-        except Exception as e:  # submitit re-raises the job's error, or reports a lost job
-            failed.append(f"{job.label}: {_last_line(e)} (log: {handle.paths.stderr})")
-            continue
-        hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
-        if hit is None:
-            failed.append(f"{job.label}: finished but left no complete cache entry")
-            continue
-        results[job.key] = hit
-        log(f"[{done}/{len(todo)}] trained {job.label} (submitit job {handle.job_id})")
+    try:
+        for done, (job, handle) in enumerate(zip(todo, submitted, strict=True), 1):
+            try:
+                handle.result()
+            except Exception as e:  # submitit re-raises the job's error, or reports a lost job
+                failed.append(f"{job.label}: {_last_line(e)} (log: {handle.paths.stderr})")
+                continue
+            hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
+            if hit is None:
+                failed.append(f"{job.label}: finished but left no complete cache entry")
+                continue
+            results[job.key] = hit
+            log(f"[{done}/{len(todo)}] trained {job.label} (submitit job {handle.job_id})")
+    except BaseException:  # Ctrl-C, SIGTERM: cancel what was submitted (scancel on SLURM)
+        for handle in submitted:
+            with contextlib.suppress(Exception):
+                handle.cancel(check=False)
+        raise
     _raise_failed(failed, len(todo), cached=True)
 
 
