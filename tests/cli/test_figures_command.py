@@ -95,7 +95,9 @@ def test_figures_selection_writes_only_those_figures_and_no_hydra_record(tmp_pat
     )
     assert proc.returncode == 0, proc.stderr
     stems = ["correlated_pairs.npz", "correlated_pairs.png", "correlated_pairs.svg"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [*stems, "summary.json", "summary.md", "timing.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["complete.json", *stems, "summary.json", "summary.md", "timing.json"]
+    )
 
 
 def test_multirun_sweeps_a_figure_setting_into_one_folder_per_job(tmp_path):
