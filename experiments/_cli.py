@@ -167,13 +167,14 @@ def _options(args) -> list:
 
 def _values(o, key: str) -> list:
     """The values an override takes: one, a sweep's list, or a glob over a config group's presets."""
+    name = key.lstrip("+~")
     if o.is_sweep_override() and isinstance(o.value(), Glob):
-        group = CONFIGS / key.lstrip("+~").split("@")[0]
+        group = CONFIGS / name.split("@")[0]
         if not group.is_dir():
-            raise ConfigError(key.lstrip("+~"), "glob() picks presets of a config group, and this key is not one")
+            raise ConfigError(name, "glob() picks presets of a config group, and this key is not one")
         values = o.value().filter(sorted(p.stem for p in group.glob("*.yaml")))
         if not values:
-            raise ConfigError(key.lstrip("+~"), f"{o.input_line!r} matches no preset in configs/{group.name}")
+            raise ConfigError(name, f"{o.input_line!r} matches no preset in configs/{group.name}")
         return values
     if not o.is_sweep_override():
         return [o.get_value_element_as_str()]
@@ -184,7 +185,7 @@ def _values(o, key: str) -> list:
             message = "interval() needs a sweeper that samples (e.g. Hydra's Optuna sweeper); list the values"
         else:
             message = str(e).splitlines()[0]
-        raise ConfigError(key.lstrip("+~"), message) from None
+        raise ConfigError(name, message) from None
 
 
 def job_combinations(options) -> list:
@@ -231,7 +232,7 @@ def check_overrides(config_name: str, argv=None) -> None:
 def check_hydra_folders(args) -> None:
     """Hydra's own run and sweep folders, when given, must be writable, and not beside out_dir
     (which sets them otherwise: one of the two would be ignored)."""
-    given = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in args}
+    given = dict(a.partition("=")[::2] for a in args)  # key -> value ('' for a bare ~key)
     for key in ("hydra.run.dir", "hydra.sweep.dir"):
         if key in given:
             if any(k.lstrip("+") == "out_dir" for k in given):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tms.analysis.claims import CLAIMS
 from tms.analysis.dynamics import learning_series
 from tms.core.config import check_int
 from tms.core.errors import ConfigError
@@ -20,14 +19,12 @@ from tms.core.train import log_spaced_steps
 from tms.figures.base import Part, run_config
 from tms.figures.claim_figure import ClaimFigure
 from tms.figures.plot_curves import plot_learning_dynamics
-from tms.figures.settings import check_setup
 
 
 @dataclass(frozen=True)
 class LearningDynamics(ClaimFigure):
     def check(self, settings):
-        # Its heatmaps need no particular m: the claim's own m, as for a heatmap claim figure.
-        check_setup(settings, self.setup, m=CLAIMS[self.claim].m, kind=CLAIMS[self.claim].set_kind, single=True)
+        super().check(settings)  # drawn as W^T W heatmaps: the claim's own m
         check_int(settings.learning_dynamics.n_instances, "learning_dynamics.n_instances", 1)
         # 3 is the fewest that include step 0 and the final step (log_spaced_steps: 0, 1, steps).
         check_int(settings.learning_dynamics.n_snapshots, "learning_dynamics.n_snapshots", 3)
@@ -60,4 +57,5 @@ FIGURE = LearningDynamics(
     "Learning dynamics: two correlated sets in m = 3",
     setup="correlated_two_triples",
     claim="learning_dynamics",
+    heatmap=True,  # its W^T W panels need the claim's m, not m = 2 (draw is its own)
 )
