@@ -22,6 +22,7 @@ from tms.core.errors import ConfigError
 KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
+BACKENDS = ("fused", "torch")
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 MAX_STEPS = 2**62  # steps are counted in int64
 FLOAT32_MAX = 3.4028234663852886e38  # every number that reaches the float32 model must fit
@@ -73,8 +74,11 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.01
     schedule: str = "constant"
-    # "sparse" draws only the samples that are not all-zero (exact, see tms.core.features);
-    # "dense" draws the full batch (the plain reference). Both give the same loss distribution.
+    # "fused": the compiled CPU loop (tms.core.kernel); "torch": batched tensor ops, on any
+    # device. Both train on the same batches (tms.core.streams).
+    backend: str = "fused"
+    # torch backend: "sparse" computes on the samples that are not all-zero; "dense" on the
+    # full batch (the plain path). The same batches either way.
     sampler: str = "sparse"
     device: str = "cpu"
     # Loss history keeps one mean per window of this many steps (0 = choose ~1000 windows).
@@ -209,8 +213,13 @@ def validate_train(train: TrainConfig, prefix: str = "train", here: bool = True)
     rule = f"in [0, {top_decay:.3g}] (each step scales W by 1 - lr x weight_decay, in float32)"
     check_number(train.weight_decay, f"{prefix}.weight_decay", rule, lambda x: 0 <= x <= top_decay)
     _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
+    _check_choice(train.backend, f"{prefix}.backend", BACKENDS)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
     validate_device(train.device, f"{prefix}.device", here)
+    if train.backend == "fused" and train.device != "cpu":
+        raise ConfigError(
+            f"{prefix}.backend", f"fused runs on the CPU; use {prefix}.backend=torch for {prefix}.device={train.device}"
+        )
     check_int(train.log_every, f"{prefix}.log_every", 0, MAX_STEPS)
     _check(isinstance(train.progress, bool), f"{prefix}.progress", f"got {train.progress!r}; must be true or false")
     check_number(train.max_memory_gb, f"{prefix}.max_memory_gb", "> 0", lambda x: x > 0)
@@ -272,3 +281,16 @@ def validate(cfg: RunConfig, here: bool = True) -> RunConfig:
             f"over train.max_memory_gb = {limit:g}; train fewer models per run",
         )
     return cfg
+
+
+def run_config_from_dict(d: dict) -> RunConfig:
+    """The RunConfig a ``dataclasses.asdict`` dict describes (e.g. a saved run's ``config``)."""
+    data = dict(d.get("data", {}))
+    data["sets"] = [FeatureSet(**s) for s in data.get("sets", [])]
+    return RunConfig(
+        data=DataConfig(**data),
+        model=ModelConfig(**d.get("model", {})),
+        train=TrainConfig(**d.get("train", {})),
+        n_instances=d.get("n_instances", 8),
+        seed=d.get("seed", 0),
+    )

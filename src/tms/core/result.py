@@ -34,6 +34,7 @@ class TrainResult:
     set_id: np.ndarray  # (n,) set of each feature, -1 for independent features
     set_kind: np.ndarray  # (sets,) "correlated" or "anticorrelated", by set id
     snapshots: dict = field(default_factory=dict)  # step -> W (I, m, n), for the steps asked for
+    config: str = ""  # the resolved run config as JSON (tms.core.train.config_json), for replay
 
     @property
     def n_instances(self) -> int:
@@ -50,6 +51,8 @@ class TrainResult:
     def arrays(self) -> dict:
         """The npz content: WEIGHT_KEYS, plus ``snapshots`` (S, I, m, n) and ``snapshot_steps``."""
         out = {k: np.asarray(getattr(self, k)) for k in WEIGHT_KEYS}
+        if self.config:
+            out["config"] = np.asarray(self.config)
         if self.snapshots:
             steps = sorted(self.snapshots)
             out["snapshots"] = np.stack([self.snapshots[s] for s in steps])
@@ -67,7 +70,8 @@ class TrainResult:
             raise ArtifactError(f"{source}: not a consistent run artifact ({problem})")
         steps = arrays.get("snapshot_steps", np.zeros(0, dtype=np.int64))
         snapshots = {int(s): np.asarray(arrays["snapshots"][k]) for k, s in enumerate(steps)}
-        return cls(**{k: np.asarray(arrays[k]) for k in WEIGHT_KEYS}, snapshots=snapshots)
+        config = str(np.asarray(arrays["config"])) if "config" in arrays else ""
+        return cls(**{k: np.asarray(arrays[k]) for k in WEIGHT_KEYS}, snapshots=snapshots, config=config)
 
     def save(self, path) -> Path:
         """Write the npz atomically (temp file + rename) and return its path."""
@@ -112,16 +116,15 @@ class TrainResult:
 
         return ToyModel.from_arrays(self.W, self.b, self.importance)
 
-    def sampler(self, seed: int = 0, device="cpu"):
-        """A ``FeatureSampler`` drawing this run's data (one instance per model)."""
-        import torch
-
+    def sampler(self, step: int = 0, device="cpu"):
+        """A ``FeatureSampler`` drawing these models' own batches (one instance per model), from
+        batch ``step`` on (training used batches 0 .. steps - 1; later ones are fresh data)."""
         from tms.core.features import FeatureSampler
+        from tms.core.streams import model_keys
         from tms.core.structure import FeatureStructure
 
         structure = FeatureStructure.from_sets(self.feature_sets())
-        p = torch.as_tensor(self.feature_probability, dtype=torch.float64, device=device)
-        return FeatureSampler(structure, p, torch.Generator(device=device).manual_seed(seed))
+        return FeatureSampler(structure, self.feature_probability, model_keys(self.seed), step=step, device=device)
 
 
 def _inconsistency(a: dict) -> str | None:

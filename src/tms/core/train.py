@@ -1,4 +1,14 @@
-"""Batched training: many toy models in one tensor program, AdamW with hand-derived gradients."""
+"""Training many toy models at once, on one of two backends that draw the same batches.
+
+- ``fused`` (the CPU default): ``tms.core.kernel.train_models``, one compiled loop per model,
+  models in parallel over cores.
+- ``torch``: one batched tensor program with hand-derived gradients and a fused AdamW step; it
+  runs on CUDA too. Its batches come from the same streams (``tms.core.features``).
+
+A model's result depends only on its own seed, feature probability and the recipe, so any
+subset of a run's models (``models=``, e.g. a shard or one model being replayed) trains to the
+same weights as in the full run, on the same backend.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +17,17 @@ import math
 import numpy as np
 import torch
 
-from tms.core.config import RunConfig, feature_probabilities, n_features, validate
+from tms.core.config import RunConfig, validate
 from tms.core.errors import TrainingDiverged
 from tms.core.features import FeatureSampler
+from tms.core.instances import importance_vector, instance_layout
 from tms.core.model import init_weights, loss_and_grads, sparse_loss_and_grads
 from tms.core.progress import Progress
 from tms.core.result import TrainResult
-from tms.core.seeds import instance_seeds
+from tms.core.streams import model_keys, slot_parameters
 from tms.core.structure import FeatureStructure
 
-
-def instance_layout(cfg: RunConfig):
-    """Per-instance feature probability (I,) and initialisation seed (I,) int64.
-
-    One block of n_instances models per feature probability; seeds from ``tms.core.seeds``.
-    """
-    values = feature_probabilities(cfg.data)
-    p = np.repeat(np.asarray(values, dtype=np.float64), cfg.n_instances)
-    return p, instance_seeds(cfg.seed, values, cfg.n_instances)
-
-
-def importance_vector(cfg: RunConfig) -> np.ndarray:
-    n = n_features(cfg.data)
-    if cfg.model.importance is not None:
-        return np.asarray(cfg.model.importance, dtype=np.float32)
-    return (cfg.model.importance_decay ** np.arange(n)).astype(np.float32)
+__all__ = ["AdamW", "importance_vector", "instance_layout", "lr_factor", "train", "train_instances"]
 
 
 def lr_factor(schedule: str, step: int, steps: int) -> float:
@@ -86,41 +82,135 @@ def _window(steps: int, log_every: int) -> int:
 # Per-step losses are held for about this many steps, then checked and averaged per window in
 # a few tensor operations (per window, that work would cost more than a small model's step).
 FLUSH_STEPS = 100
+# The fused backend runs this many steps (rounded to whole windows) per kernel call, between
+# which the progress bar moves and Ctrl-C is seen.
+CHUNK_STEPS = 250
 
 
-def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResult:
-    """Train all instances of ``cfg`` together and return their final parameters.
+def train(cfg: RunConfig, snapshot_steps=(), label: str = "train", models=None) -> TrainResult:
+    """Train the models of ``cfg`` together and return their final parameters.
 
-    Raises TrainingDiverged if any instance's loss becomes non-finite.
+    ``models`` (indices into the run's instances, default all) trains only those, each to the
+    weights it gets in the full run (a shard). Raises TrainingDiverged if any model's loss
+    becomes non-finite, naming the first step and model.
     """
     validate(cfg)
+    p, seeds = instance_layout(cfg)
+    if models is not None:
+        index = np.asarray(models, dtype=np.int64).reshape(-1)
+        if index.size and (index.min() < 0 or index.max() >= len(p)):
+            raise IndexError(f"models {index.tolist()} outside the run's {len(p)} instances")
+        p, seeds = p[index], seeds[index]
+    return train_instances(cfg, p, seeds, snapshot_steps, label)
+
+
+def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "train") -> TrainResult:
+    """Train one model per (feature probability p[i], initialisation seed seeds[i]) with the
+    structure, model and recipe of ``cfg`` (its n_instances, seed and feature probabilities
+    are not used). A model's weights depend on its own (p, seed) and the recipe only."""
+    validate(cfg)
+    p = np.asarray(p, dtype=np.float64).reshape(-1)
+    seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    importance = importance_vector(cfg)
+    snapshot_steps = sorted({int(s) for s in snapshot_steps if 0 <= int(s) <= cfg.train.steps})
+    window = _window(cfg.train.steps, cfg.train.log_every)
+    fit = _train_fused if cfg.train.backend == "fused" else _train_torch
+    bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
+    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, p, seeds, importance, snapshot_steps, window, bar)
+    bar.close()
+    if bad is not None:
+        step, j = bad
+        raise TrainingDiverged(
+            f"non-finite loss at step {step} in instance {j} "
+            f"(seed {int(seeds[j])}, feature probability {p[j]:.4g}); {divergence_hint(cfg.train)}"
+        )
+    return TrainResult(
+        W=W,
+        b=b,
+        loss=loss,
+        loss_step=loss_step,
+        feature_probability=p,
+        seed=seeds,
+        importance=importance,
+        set_id=structure.set_id,
+        set_kind=np.asarray(structure.set_kinds, dtype=str),
+        snapshots=snapshots,
+        config=config_json(cfg),
+    )
+
+
+def _schedule(tc, first: int, count: int):
+    """decay, step size and bias2 (float64, one per step first..first + count - 1) of AdamW."""
+    t = np.arange(first, first + count)
+    lr = tc.lr * np.asarray([lr_factor(tc.schedule, int(s), tc.steps) for s in t], dtype=np.float64)
+    return 1.0 - lr * tc.weight_decay, lr / (1.0 - 0.9 ** (t + 1.0)), np.sqrt(1.0 - 0.999 ** (t + 1.0))
+
+
+def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, bar):
+    """The compiled loop (tms.core.kernel), CHUNK_STEPS at a time."""
+    import numba
+
+    from tms.core import kernel
+
+    tc = cfg.train
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    W, b = (t.numpy() for t in init_weights(seeds, cfg.model.m, structure.n))
+    I, m, n = W.shape
+    moments = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)]
+    keys = model_keys(seeds)
+    geometric, inv_log_q, threshold = slot_parameters(p)
+    unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
+    snapshots = {0: W.copy()} if 0 in snapshot_steps else {}
+    later = np.asarray([s for s in snapshot_steps if s > 0], dtype=np.int64)
+    losses = []
+    chunk = window * max(1, CHUNK_STEPS // window)
+    bad = np.zeros(I, dtype=np.int64)
+    for first in range(0, tc.steps, chunk):
+        count = min(chunk, tc.steps - first)
+        decay, step_size, bias2 = _schedule(tc, first, count)
+        snap_steps = later[(later > first) & (later <= first + count)]
+        snaps = np.zeros((len(snap_steps), I, m, n), dtype=np.float32)
+        out = np.zeros((-(-count // window), I), dtype=np.float32)
+        kernel.train_models(
+            W, b, *moments, keys, geometric, inv_log_q, threshold, *unit, importance, tc.batch,
+            first, decay, step_size, bias2, window, snap_steps, snaps, out, bad,
+        )  # fmt: skip
+        if bad.any():
+            j = int(np.lexsort((np.arange(I), np.where(bad > 0, bad, np.iinfo(np.int64).max)))[0])
+            return W, b, None, None, snapshots, (int(bad[j]), j)
+        losses.append(out)
+        snapshots.update({int(s): snaps[k].copy() for k, s in enumerate(snap_steps)})
+        bar.update(first + count)
+    loss = np.concatenate(losses) if losses else np.zeros((0, I), np.float32)
+    loss_step = np.minimum(window * np.arange(1, len(loss) + 1), tc.steps).astype(np.int64)
+    return W, b, loss, loss_step, snapshots, None
+
+
+def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window, bar):
+    """The batched tensor program, on train.device."""
     tc = cfg.train
     device = torch.device(tc.device)
-    structure = FeatureStructure.from_sets(cfg.data.sets)
-    p, seeds = instance_layout(cfg)
-    importance_np = importance_vector(cfg)
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
-
     W, b = init_weights(seeds, cfg.model.m, structure.n, device)  # (I, m, n), (I, n)
-    sampler = FeatureSampler.from_config(cfg)  # one instance per model, batches from the run's data seed
+    sampler = FeatureSampler(structure, p, model_keys(seeds), device=device)
     opt = AdamW([W, b], tc.weight_decay)
-
-    window = _window(tc.steps, tc.log_every)
     span = window * max(1, FLUSH_STEPS // window)  # steps held before losses are checked
     buf = torch.zeros((span, len(p)), device=device)  # (span, I) per-step losses
     history, history_step = [], []
-    snapshot_steps = set(int(s) for s in snapshot_steps)
-    snapshots = {0: W.cpu().numpy().copy()} if 0 in snapshot_steps else {}
-    bar = Progress(tc.steps, label, enabled=tc.progress)
-
+    wanted = set(snapshot_steps)
+    snapshots = {0: W.cpu().numpy().copy()} if 0 in wanted else {}
     uniform = bool((importance == 1).all())
-    workspace = torch.empty(len(p) * tc.batch * structure.n + 1, device=device) if tc.sampler == "sparse" else None
+    workspace = None
     for step in range(tc.steps):
         if tc.sampler == "sparse":
-            batch = sampler.sample_sparse(tc.batch, reuse=True)  # x: (I, K, n)
+            batch = sampler.sample_sparse(tc.batch, step)  # x: (I, K, n)
+            size = batch.scratch + 1
+            if workspace is None or workspace.numel() < size:
+                workspace = torch.empty(max(size, 2 * (0 if workspace is None else workspace.numel())), device=device)
             loss, dW, db = sparse_loss_and_grads(W, b, batch, importance, uniform, out=workspace)
         else:
-            x = sampler.sample_dense(tc.batch)  # (I, B, n)
+            x = sampler.sample_dense(tc.batch, step)  # (I, B, n)
             loss, dW, db = loss_and_grads(W, b, x, importance, uniform_importance=uniform)
         buf[step % span] = loss
         opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
@@ -128,26 +218,24 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train") -> TrainResul
         if done % span == 0 or done == tc.steps:
             first = (done - 1) // span * span  # steps before this span
             filled = buf[: done - first]  # (steps in span, I)
-            _check_finite(filled, first, p, seeds, divergence_hint(tc))
+            bad = _first_non_finite(filled, first)
+            if bad is not None:
+                return None, None, None, None, snapshots, bad
             _append_window_means(filled, first, window, history, history_step)
             bar.update(done)
-        if done in snapshot_steps:
+        if done in wanted:
             snapshots[done] = W.cpu().numpy().copy()
-    bar.close()
-
     n_inst = len(p)
-    return TrainResult(
-        W=W.cpu().numpy(),
-        b=b.cpu().numpy(),
-        loss=np.stack(history) if history else np.zeros((0, n_inst), np.float32),
-        loss_step=np.asarray(history_step, dtype=np.int64),
-        feature_probability=p,
-        seed=seeds,
-        importance=importance_np,
-        set_id=structure.set_id,
-        set_kind=np.asarray(structure.set_kinds, dtype=str),
-        snapshots=snapshots,
-    )
+    loss = np.stack(history) if history else np.zeros((0, n_inst), np.float32)
+    return W.cpu().numpy(), b.cpu().numpy(), loss, np.asarray(history_step, dtype=np.int64), snapshots, None
+
+
+def config_json(cfg: RunConfig) -> str:
+    """The resolved run config as JSON (what ``tms.replay`` rebuilds a run from)."""
+    import dataclasses
+    import json
+
+    return json.dumps(dataclasses.asdict(cfg), sort_keys=True)
 
 
 def _append_window_means(losses: torch.Tensor, first_step: int, window: int, history: list, steps: list) -> None:
@@ -171,14 +259,11 @@ def divergence_hint(tc) -> str:
     return "lower train.lr or check the data config"
 
 
-def _check_finite(losses: torch.Tensor, first_step: int, p, seeds, hint: str) -> None:
-    """Raise TrainingDiverged naming the first non-finite (step, instance) among ``losses``
-    (steps first_step + 1 ..., one row each), and ``hint``."""
+def _first_non_finite(losses: torch.Tensor, first_step: int):
+    """(1-based step, instance) of the first non-finite loss among ``losses`` (steps
+    first_step + 1 ..., one row each), or None."""
     finite = torch.isfinite(losses)
     if bool(finite.all()):
-        return
+        return None
     row, inst = (~finite).nonzero()[0].tolist()
-    raise TrainingDiverged(
-        f"non-finite loss at step {first_step + row + 1} in instance {inst} "
-        f"(seed {int(seeds[inst])}, feature probability {p[inst]:.4g}); {hint}"
-    )
+    return first_step + row + 1, inst

@@ -1,0 +1,378 @@
+"""Compiled (numba) code: the batch stream's sampler and the fused CPU training loop.
+
+Everything compiled lives in this one file: numba's on-disk cache checks the source file of
+a function (its time stamp and size), not the files it calls into. On top of that,
+``_drop_stale_cache`` deletes the cached machine code whenever this file's SHA-256 differs
+from the one it was compiled from, so a stale kernel is never reused after a code change.
+
+The batches are defined in ``tms.core.streams`` (read that first); ``walk`` below is the same
+walk, compiled. ``train_models`` trains every model in its own thread-parallel iteration: a
+model's W, b, Adam moments and batches never meet another model's, so results do not depend
+on how many models share a run or on the thread count.
+
+The training math per sample x (its active features A with values x_A), with the Gram matrix
+G = W^T W: y = b + sum_{a in A} x_a G[a], r = ReLU(y) - x, g = I r [y > 0] (dL/dy up to
+2 / B), dL/db = sum g, dL/dW = W (S + S^T) with S = sum_samples x g^T (only rows in A).
+All-zero samples have y = b, so their loss and gradient are known in closed form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_U11, _U27, _U30, _U31, _U32, _U40 = (np.uint64(k) for k in (11, 27, 30, 31, 32, 40))
+_ONE = np.uint64(1)
+_TWO_M53 = 2.0**-53
+_TWO_M24 = np.float32(2.0**-24)
+# Floating-point freedoms for the training math (not the sampler): reassociation lets sums
+# vectorise; no assumption about NaN or infinity, so divergence is still seen.
+FAST = {"reassoc", "contract", "nsz"}
+
+
+@njit(inline="always")
+def mix(z):
+    """SplitMix64's output function (Steele, Lea and Flood 2014; Vigna's splitmix64.c)."""
+    z = (z ^ (z >> _U30)) * _M1
+    z = (z ^ (z >> _U27)) * _M2
+    return z ^ (z >> _U31)
+
+
+@njit(inline="always")
+def stream_state(key, step, stream):
+    """The start of stream 0 (presence), 1 (choice) or 2 (values) of one model at 0-based
+    ``step``: output 3 step + stream of SplitMix64(key)."""
+    return mix(key + (np.uint64(3) * np.uint64(step) + np.uint64(stream) + _ONE) * GAMMA)
+
+
+@njit(inline="always")
+def uniform53(r):
+    """A uniform in (0, 1] from the top 53 bits."""
+    return (np.float64(r >> _U11) + 1.0) * _TWO_M53
+
+
+@njit(inline="always")
+def value24(r):
+    """A float32 uniform in (0, 1] from the top 24 bits."""
+    return np.float32((r >> _U40) + _ONE) * _TWO_M24
+
+
+@njit
+def active_slots(presence, geometric, inv_log_q, threshold, slots, flags, out):
+    """The active unit slots of a batch, increasing, into ``out``; returns how many.
+
+    Slot s = sample * U + unit. Bernoulli (``geometric`` False): slot s is active iff the top
+    53 bits of draw s are below ``threshold`` = floor(p 2^53). Geometric: draw d gives the gap
+    floor(log(u_d) * inv_log_q), inv_log_q = 1 / log(1 - p), of inactive slots before the next
+    active one. ``flags`` is scratch of ``slots`` bytes.
+    """
+    count = 0
+    if geometric:
+        s = np.int64(-1)
+        st = presence
+        while True:
+            st += GAMMA
+            gap = math.floor(math.log(uniform53(mix(st))) * inv_log_q)
+            if gap >= slots - s - 1:
+                return count
+            s += 1 + np.int64(gap)
+            out[count] = s
+            count += 1
+    for s in range(slots):  # vectorised: every slot's draw at once
+        flags[s] = (mix(presence + np.uint64(s + 1) * GAMMA) >> _U11) < threshold
+    for s in range(slots):  # branch-free compaction
+        out[count] = s
+        count += flags[s]
+    return count
+
+
+@njit
+def draw_batch(
+    key, step, geometric, inv_log_q, threshold, first, size, share, batch, flags, slot, row_sample, start, feats, vals
+):  # fmt: skip
+    """One model's batch ``step`` as rows: its K not-all-zero samples, in order. Row k is sample
+    row_sample[k]; its entries are feats[start[k]:start[k + 1]] (features, increasing) and
+    vals[...] (values). Returns K.
+
+    ``flags`` (uint8) and ``slot`` (int64) are scratch of batch x units. See tms.core.streams.
+    """
+    U = first.shape[0]
+    n = feats.shape[0] // batch
+    active = active_slots(stream_state(key, step, 0), geometric, inv_log_q, threshold, batch * U, flags, slot)
+    choice = stream_state(key, step, 1)
+    values = stream_state(key, step, 2)
+    rows = 0
+    c = 0
+    start[0] = 0
+    smp = np.int64(-1)
+    inv_u = 1.0 / U
+    for j in range(active):
+        s = slot[j]
+        b = np.int64((s + 0.5) * inv_u)  # s // U, without an integer division
+        unit = s - b * U
+        if b != smp:
+            if smp >= 0:
+                rows += 1
+                start[rows] = c
+            row_sample[rows] = b
+            smp = b
+        k = share[unit]
+        if k > 1:  # anticorrelated set: one of its k features, uniformly
+            f = first[unit] + np.int64(((mix(choice + np.uint64(s + 1) * GAMMA) >> _U32) * np.uint64(k)) >> _U32)
+            feats[c] = f
+            vals[c] = value24(mix(values + np.uint64(b * n + f + 1) * GAMMA))
+            c += 1
+        else:
+            f0 = first[unit]
+            base = values + np.uint64(b * n + f0 + 1) * GAMMA
+            for f in range(size[unit]):
+                feats[c] = f0 + f
+                vals[c] = value24(mix(base + np.uint64(f) * GAMMA))
+                c += 1
+    if smp >= 0:
+        rows += 1
+        start[rows] = c
+    return rows
+
+
+@njit(cache=True, parallel=True)
+def sample_entries(
+    keys, step, geometric, inv_log_q, threshold, first, size, share, batch, sample, feature, value, count
+):  # fmt: skip
+    """Batch ``step`` of every model as entry lists (for the torch backend and the tests).
+
+    Model i's count[i, 1] entries, in order, go to sample[i] (index in [0, batch)), feature[i]
+    and value[i], when they fit (capacity sample.shape[1]); otherwise call again with room for
+    max(count[:, 1]). count[i, 0] is its number of not-all-zero samples.
+    """
+    n = size.sum()
+    cap = sample.shape[1]
+    for i in prange(keys.shape[0]):
+        row_sample = np.empty(batch, np.int64)
+        flags = np.empty(batch * first.shape[0], np.uint8)
+        slot = np.empty(batch * first.shape[0], np.int64)
+        start = np.empty(batch + 1, np.int64)
+        feats = np.empty(batch * n, np.int64)
+        vals = np.empty(batch * n, np.float32)
+        K = draw_batch(
+            keys[i], step, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
+            flags, slot, row_sample, start, feats, vals,
+        )
+        E = start[K]
+        count[i, 0] = K
+        count[i, 1] = E
+        if E <= cap:
+            for k in range(K):
+                for e in range(start[k], start[k + 1]):
+                    sample[i, e] = row_sample[k]
+                    feature[i, e] = feats[e]
+                    value[i, e] = vals[e]
+
+
+# Models with at most this many features take the dense route: the not-all-zero samples as
+# columns of an (n, K) matrix, every product vectorised along the samples; wider models go
+# sample by sample, touching only each sample's active features.
+DENSE_MAX_N = 8
+
+
+@njit(cache=True, parallel=True, fastmath=FAST)
+def train_models(
+    W, b, mW, vW, mb, vb, keys, geometric, inv_log_q, threshold, first, size, share, importance, batch,
+    first_step, decay, step_size, bias2, window, snap_steps, snaps, losses, bad_step,
+):  # fmt: skip
+    """Train every model i in place for steps first_step.. (a chunk of a run): W[i] (m, n), b[i]
+    (n,) and their AdamW moments mW, vW, mb, vb (betas 0.9, 0.999, eps 1e-8).
+
+    Chunk step j (run step t = first_step + j, 0-based): decay[j] = 1 - lr_t weight_decay,
+    step_size[j] = lr_t / (1 - 0.9^(t+1)), bias2[j] = sqrt(1 - 0.999^(t+1)). Writes the mean
+    loss of each window of ``window`` steps (the chunk starts a window; its last may be shorter)
+    to losses (windows, I), W after run step snap_steps[k] (1-based) to snaps[k], and the first
+    run step (1-based) whose loss is not finite to bad_step[i] (that model stops there).
+    """
+    I, m, n = W.shape
+    steps = decay.shape[0]
+    inv_batch = np.float32(1.0 / batch)
+    scale = np.float32(2.0) * inv_batch
+    zero = np.float32(0.0)
+    dense = n <= DENSE_MAX_N
+    for i in prange(I):
+        w = W[i]  # (m, n), updated in place, as are its Adam moments
+        bi = b[i]  # (n,)
+        mw = mW[i]
+        vw = vW[i]
+        mbi = mb[i]
+        vbi = vb[i]
+        G = np.empty((n, n), np.float32)  # W^T W
+        S = np.empty((n, n), np.float32)  # sum over samples of x g^T, then S + S^T
+        dw = np.empty((m, n), np.float32)
+        db = np.empty(n, np.float32)
+        y = np.empty(n, np.float32)
+        g = np.empty(n, np.float32)
+        flags = np.empty(batch * first.shape[0], np.uint8)  # the batch (draw_batch)
+        slot = np.empty(batch * first.shape[0], np.int64)
+        row_sample = np.empty(batch, np.int64)
+        start = np.empty(batch + 1, np.int64)
+        feats = np.empty(batch * n, np.int64)
+        vals = np.empty(batch * n, np.float32)
+        X = np.zeros((n, batch if dense else 0), np.float32)  # dense route: samples as columns
+        Y = np.empty((n, batch if dense else 0), np.float32)
+        snap = 0
+        window_sum = 0.0
+        in_window = 0
+        row = 0
+        for t in range(steps):
+            G[:] = zero  # G = W^T W
+            for k in range(m):
+                for a in range(n):
+                    wa = w[k, a]
+                    for f in range(n):
+                        G[a, f] += wa * w[k, f]
+            K = draw_batch(
+                keys[i], first_step + t, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
+                flags, slot, row_sample, start, feats, vals,
+            )
+            loss = zero
+            if dense:
+                for k in range(K):
+                    for e in range(start[k], start[k + 1]):
+                        X[feats[e], k] = vals[e]
+                for f in range(n):
+                    bf = bi[f]
+                    for k in range(K):
+                        Y[f, k] = bf
+                    for a in range(n):
+                        gfa = G[f, a]
+                        for k in range(K):
+                            Y[f, k] += gfa * X[a, k]
+                for f in range(n):  # Y becomes g = I r [y > 0]
+                    imp = importance[f]
+                    acc = zero
+                    grad = zero
+                    for k in range(K):
+                        yk = Y[f, k]
+                        r = max(yk, zero) - X[f, k]
+                        acc += r * r
+                        gk = imp * r if yk > 0 else zero
+                        Y[f, k] = gk
+                        grad += gk
+                    loss += imp * acc
+                    db[f] = grad
+                for a in range(n):
+                    for f in range(n):
+                        acc = zero
+                        for k in range(K):
+                            acc += X[a, k] * Y[f, k]
+                        S[a, f] = acc
+                for k in range(K):  # X back to zeros for the next batch
+                    for e in range(start[k], start[k + 1]):
+                        X[feats[e], k] = zero
+            else:
+                S[:] = zero
+                db[:] = zero
+                for k in range(K):
+                    lo, hi = start[k], start[k + 1]
+                    for f in range(n):
+                        y[f] = bi[f]
+                    for e in range(lo, hi):
+                        a = feats[e]
+                        xa = vals[e]
+                        for f in range(n):
+                            y[f] += xa * G[a, f]
+                    # Where x = 0, r = ReLU(y): g and loss from y alone; then the active features.
+                    sample_loss = zero
+                    for f in range(n):
+                        yf = max(y[f], zero)
+                        gf = importance[f] * yf
+                        g[f] = gf
+                        sample_loss += gf * yf
+                    for e in range(lo, hi):
+                        a = feats[e]
+                        ya = max(y[a], zero)
+                        r = ya - vals[e]
+                        sample_loss += importance[a] * (r * r - ya * ya)
+                        g[a] = importance[a] * r if y[a] > 0 else zero
+                    loss += sample_loss
+                    for f in range(n):
+                        db[f] += g[f]
+                    for e in range(lo, hi):
+                        a = feats[e]
+                        xa = vals[e]
+                        for f in range(n):
+                            S[a, f] += xa * g[f]
+            # The all-zero samples: y = b.
+            zeros = np.float32(batch - K)
+            zero_loss = zero
+            for f in range(n):
+                rb = max(bi[f], zero)
+                zero_loss += importance[f] * rb * rb
+                db[f] += zeros * importance[f] * rb
+            loss = (loss + zeros * zero_loss) * inv_batch
+            if not math.isfinite(loss):
+                bad_step[i] = first_step + t + 1
+                break
+            for a in range(n):  # S + S^T
+                for f in range(a + 1):
+                    sym = S[a, f] + S[f, a]
+                    S[a, f] = sym
+                    S[f, a] = sym
+            for k in range(m):  # dW = (2 / B) W (S + S^T)
+                for f in range(n):
+                    dw[k, f] = zero
+                for a in range(n):
+                    wa = w[k, a] * scale
+                    for f in range(n):
+                        dw[k, f] += wa * S[a, f]
+            # AdamW, the update rule of torch.optim.AdamW.
+            keep = np.float32(decay[t])
+            lr_m = np.float32(step_size[t])
+            bc2 = np.float32(bias2[t])
+            for k in range(m):
+                for f in range(n):
+                    gr = dw[k, f]
+                    mw[k, f] += np.float32(0.1) * (gr - mw[k, f])
+                    vw[k, f] = np.float32(0.999) * vw[k, f] + np.float32(0.001) * gr * gr
+                    w[k, f] = w[k, f] * keep - lr_m * mw[k, f] / (math.sqrt(vw[k, f]) / bc2 + np.float32(1e-8))
+            for f in range(n):
+                gr = db[f] * scale
+                mbi[f] += np.float32(0.1) * (gr - mbi[f])
+                vbi[f] = np.float32(0.999) * vbi[f] + np.float32(0.001) * gr * gr
+                bi[f] = bi[f] * keep - lr_m * mbi[f] / (math.sqrt(vbi[f]) / bc2 + np.float32(1e-8))
+            window_sum += loss
+            in_window += 1
+            if in_window == window or t + 1 == steps:
+                losses[row, i] = window_sum / in_window
+                row += 1
+                window_sum = 0.0
+                in_window = 0
+            if snap < snap_steps.shape[0] and snap_steps[snap] == first_step + t + 1:
+                snaps[snap, i] = w
+                snap += 1
+
+
+COMPILED = (sample_entries, train_models)
+
+
+def _drop_stale_cache() -> None:
+    """Delete cached machine code of this module compiled from other source than this file's."""
+    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    for function in COMPILED:
+        try:
+            folder = Path(function._cache._cache_path)
+            stamp = folder / f"{Path(__file__).stem}.{function.__name__}.sha256"
+            if stamp.exists() and stamp.read_text() == digest:
+                continue
+            for old in folder.glob(f"{Path(__file__).stem}.{function.__name__}-*.nb[ic]"):
+                old.unlink(missing_ok=True)
+            stamp.write_text(digest)
+        except (AttributeError, OSError):  # no cache (unwritable, or numba changed): compile afresh
+            continue
+
+
+_drop_stale_cache()

@@ -1,0 +1,54 @@
+"""Retrain one saved model alone: ``replay(path_or_result, model=j, snapshot_steps=...)``.
+
+A model's batches and initialisation depend only on its own seed and feature probability
+(``tms.core.streams``, ``tms.core.seeds``), so model j of any run, figure part or sweep trains
+alone to the same weights, bit for bit on the same backend, now with whatever snapshots you ask
+for. A saved run records what that needs: the resolved config (its recipe), seeds and p.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from tms.core.artifacts import ArtifactError, load_arrays
+from tms.core.completion import check_file
+from tms.core.config import run_config_from_dict
+from tms.core.result import TrainResult
+from tms.core.train import train_instances
+
+
+def saved_result(source, part: str | None = None) -> TrainResult:
+    """A TrainResult from a TrainResult, a run folder, a ``weights.npz`` or a figure's npz (for a
+    figure of several parts, ``part`` names one, e.g. "three")."""
+    if isinstance(source, TrainResult):
+        return source
+    path = Path(source)
+    if path.is_dir():
+        path = path / "weights.npz"
+    check_file(path)
+    arrays = load_arrays(path)
+    if part is None and "W" in arrays:
+        return TrainResult.from_arrays(arrays, source=str(path))
+    parts = sorted({k.split(".", 1)[0] for k in arrays if k.endswith(".W") and "control" not in k})
+    if part not in parts:
+        raise ValueError(f"{path}: pick a part with part=; it has {', '.join(parts) or 'none'}")
+    prefix = f"{part}."
+    return TrainResult.from_arrays({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}, str(path))
+
+
+def replay(source, model: int, snapshot_steps=(), part: str | None = None, backend: str | None = None) -> TrainResult:
+    """Retrain model ``model`` of a saved run alone and return it (a one-model TrainResult), with
+    W snapshots at ``snapshot_steps``. ``backend`` overrides the recorded one (then the weights
+    agree to float rounding instead of bit for bit)."""
+    result = saved_result(source, part)
+    if not result.config:
+        raise ArtifactError("this run records no config (saved before tms 0.3); retrain it to replay its models")
+    if not 0 <= int(model) < result.n_instances:
+        raise IndexError(f"model {model} outside this run's {result.n_instances} models")
+    cfg = run_config_from_dict(json.loads(result.config))
+    train_cfg = dataclasses.replace(cfg.train, progress=False, backend=backend or cfg.train.backend)
+    cfg = dataclasses.replace(cfg, train=train_cfg)
+    j = [int(model)]
+    return train_instances(cfg, result.feature_probability[j], result.seed[j], snapshot_steps, label="replay")
