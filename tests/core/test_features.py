@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from tms.core import features
+from tms.core import streams
 from tms.core.config import FeatureSet
 from tms.core.features import FeatureSampler
+from tms.core.streams import model_keys
 from tms.core.structure import FeatureStructure
 
 N = 200_000
@@ -24,30 +25,21 @@ P = 0.3  # feature probability 1 - S; dense enough that co-occurrence is well me
 
 @contextlib.contextmanager
 def taking(path: str):
-    """Samplers built inside take ``path``: "geometric" disables the pattern table, so geometric
-    skipping (used for structures with more than MAX_PATTERNS patterns) is tested on the same
-    statistics; "patterns/sample-major" lays pattern batches out as structures of more than
-    FEATURE_MAJOR_MAX_N features get them (small ones come feature-major)."""
-    limit = 0 if path == "geometric" else features.MAX_PATTERNS
-    largest_feature_major = 0 if path == "patterns/sample-major" else features.FEATURE_MAJOR_MAX_N
-    with (
-        mock.patch.object(features, "MAX_PATTERNS", limit),
-        mock.patch.object(features, "FEATURE_MAJOR_MAX_N", largest_feature_major),
-    ):
+    """Samplers built inside find active slots by ``path``: "geometric" skipping at every p, or
+    one "bernoulli" comparison per slot at every p, so both are tested on the same statistics."""
+    below = 2.0 if path == "geometric" else 0.0
+    with mock.patch.object(streams, "GEOMETRIC_BELOW", below):
         yield
 
 
-def sampler(sets, p=P, seed=0, path="patterns") -> FeatureSampler:
-    """A one-instance sampler taking ``path`` (see ``taking``)."""
+def sampler(sets, p=P, seed=0, path="bernoulli", instances=1) -> FeatureSampler:
+    """A sampler of ``instances`` models finding active slots by ``path`` (see ``taking``)."""
     structure = FeatureStructure.from_sets(sets)
     with taking(path):
-        s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), torch.Generator().manual_seed(seed))
-    assert s.path == path.split("/")[0]
-    assert s.feature_major == (path == "patterns" and structure.n <= features.FEATURE_MAJOR_MAX_N)
-    return s
+        return FeatureSampler(structure, np.full(instances, p), model_keys(seed + np.arange(instances)))
 
 
-def draw(sets, p=P, sampler_kind="dense", n=N, seed=0, path="patterns") -> np.ndarray:
+def draw(sets, p=P, sampler_kind="dense", n=N, seed=0, path="bernoulli") -> np.ndarray:
     """(N, n) samples from one instance; the sparse sampler's undrawn zero rows are restored."""
     s = sampler(sets, p, seed, path)
     if sampler_kind == "dense":
@@ -62,7 +54,7 @@ def assert_rate(observed: float, expected: float, n: int = N) -> None:
 
 
 SAMPLERS = ["dense", "sparse"]
-PATHS = ["patterns", "patterns/sample-major", "geometric"]
+PATHS = ["bernoulli", "geometric"]
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -108,11 +100,11 @@ def test_independent_pairs_cooccur_at_p_squared(path, sampler):
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
 @pytest.mark.parametrize("path", PATHS)
-def test_nonzero_values_are_uniform_on_unit_interval(path, sampler):
+def test_nonzero_values_are_uniform_on_the_half_open_interval_without_zero(path, sampler):
     x = draw([FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1)], sampler_kind=sampler, path=path)
     values = x[x > 0]
-    assert values.min() >= 0.0 and values.max() < 1.0
-    se = math.sqrt(1 / 12 / values.size)  # std of a U[0,1) mean
+    assert values.min() >= 2.0**-24 and values.max() <= 1.0  # (0, 1]: an active feature is never 0
+    se = math.sqrt(1 / 12 / values.size)  # std of a U(0, 1] mean
     assert abs(values.mean() - 0.5) < 5 * se
     # Uniform, not just mean 0.5: each decile holds a tenth of the values.
     deciles = np.histogram(values, bins=10, range=(0, 1))[0] / values.size
@@ -144,10 +136,7 @@ def test_mixed_structure_keeps_each_kind_convention(path):
 @pytest.mark.parametrize("p", [0.01, 0.05, 0.5])
 def test_sparse_sampler_draws_the_binomial_number_of_nonzero_samples(p, path):
     """K_i, the count of not-all-zero samples, has mean B (1 - S^U) for every instance."""
-    structure = FeatureStructure.from_sets([FeatureSet("correlated", 2, 3)])  # U = 3 units
-    probs = torch.full((64,), p, dtype=torch.float64)
-    with taking(path):
-        s = FeatureSampler(structure, probs, torch.Generator().manual_seed(1))
+    s = sampler([FeatureSet("correlated", 2, 3)], p=p, seed=1, path=path, instances=64)  # U = 3 units
     batch, reps = 1024, 50
     nonzero = sum(int((s.sample_sparse(batch).x.abs().sum(-1) > 0).sum()) for _ in range(reps))
     total = 64 * batch * reps
@@ -162,29 +151,32 @@ def test_sparse_sampler_handles_dense_features(path):
     assert batch.n_implicit_zero == 0 and batch.x.shape == (1, 256, 4) and bool((batch.x > 0).all())
 
 
-def test_a_batch_with_no_active_unit_is_all_implicit():
-    s = sampler([FeatureSet("independent", 3, 1)], p=1e-9, path="geometric")
+@pytest.mark.parametrize("path", PATHS)
+def test_a_batch_with_no_active_unit_is_all_implicit(path):
+    s = sampler([FeatureSet("independent", 3, 1)], p=1e-9, path=path)
     batch = s.sample_sparse(64)
     assert batch.x.shape == (1, 0, 3) and batch.n_implicit_zero == 64 and batch.index.numel() == 0
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_generator_seed_fixes_the_batch(path):
+def test_the_model_seed_and_step_fix_the_batch(path):
     sets = [FeatureSet("correlated", 2, 2)]
     a = draw(sets, n=1000, seed=3, sampler_kind="sparse", path=path)
     b = draw(sets, n=1000, seed=3, sampler_kind="sparse", path=path)
     c = draw(sets, n=1000, seed=4, sampler_kind="sparse", path=path)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+    s = sampler(sets, seed=3, path=path)
+    first, second = s.sample_dense(1000), s.sample_dense(1000)  # steps 0 and 1
+    assert torch.equal(first, s.sample_dense(1000, step=0)) and not torch.equal(first, second)
 
 
-def test_large_structures_use_geometric_skipping_with_the_same_statistics():
-    """20 independent features have 2^20 patterns: geometric skipping is chosen automatically."""
-    structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
-    assert structure.patterns(features.MAX_PATTERNS) is None and features.sparse_path(structure, 0.05) == "geometric"
-    x = draw([FeatureSet("independent", 20, 1)], p=0.05, sampler_kind="sparse", n=100_000, path="geometric") > 0
+def test_large_structures_keep_the_statistics():
+    """20 independent features at p = 0.03 (the geometric path by default)."""
+    assert streams.slot_parameters([0.03])[0][0]
+    x = draw([FeatureSet("independent", 20, 1)], p=0.03, sampler_kind="sparse", n=100_000) > 0
     for rate in x.mean(0):
-        assert_rate(rate, 0.05, 100_000)
-    assert_rate((x[:, 0] & x[:, 19]).mean(), 0.05**2, 100_000)
+        assert_rate(rate, 0.03, 100_000)
+    assert_rate((x[:, 0] & x[:, 19]).mean(), 0.03**2, 100_000)
 
 
 MIXED = [
@@ -200,10 +192,9 @@ def test_three_feature_probabilities_along_the_instance_axis_keep_their_own_rate
     """One sampler, instances at p = 0.02, 0.2 and 0.6 (a sweep in one run): each instance has
     its own marginals, all-or-none sets, never-two-on sets and independent units."""
     structure = FeatureStructure.from_sets(MIXED)
-    ps = [0.02, 0.2, 0.6]
-    probs = torch.tensor(ps, dtype=torch.float64).repeat_interleave(2)  # (6,) two instances each
+    probs = np.repeat([0.02, 0.2, 0.6], 2)  # (6,) two instances each
     with taking(path):
-        s = FeatureSampler(structure, probs, torch.Generator().manual_seed(7))
+        s = FeatureSampler(structure, probs, model_keys(np.arange(6) + 7))
     batch, reps = 4096, 25
     rows = [[] for _ in range(len(probs))]
     for _ in range(reps):
@@ -224,9 +215,10 @@ def test_three_feature_probabilities_along_the_instance_axis_keep_their_own_rate
         assert_rate((on[:, 0] & on[:, 8]).mean(), p * p, total)  # two different sets
 
 
-def test_entry_list_matches_the_batch():
-    """Geometric batches list every nonzero entry once (padding at the scratch position, value 0)."""
-    s = sampler(MIXED, p=0.3, path="geometric")
+@pytest.mark.parametrize("path", PATHS)
+def test_entry_list_matches_the_batch(path):
+    """Batches list every nonzero entry once (padding at the scratch position, value 0)."""
+    s = sampler(MIXED, p=0.3, path=path, instances=3)
     batch = s.sample_sparse(512)
     flat = np.concatenate([batch.x.numpy().reshape(-1), [0.0]])
     index, value = batch.index.numpy().reshape(-1), batch.value.numpy().reshape(-1)
@@ -235,34 +227,20 @@ def test_entry_list_matches_the_batch():
     assert np.array_equal(np.sort(index[real]), np.flatnonzero(flat[:-1])) and (value[~real] == 0).all()
 
 
-def test_drawing_more_gaps_when_the_margin_runs_out_keeps_the_statistics():
-    """With no margin, most batches need a second round of gaps; rates must not change."""
-    with mock.patch.object(features, "GAP_MARGIN_SD", -3.0):
-        x = draw([FeatureSet("independent", 6, 1)], p=0.3, sampler_kind="sparse", n=50_000, path="geometric") > 0
-    for rate in x.mean(0):
-        assert_rate(rate, 0.3, 50_000)
-    assert_rate((x[:, 0] & x[:, 5]).mean(), 0.09, 50_000)
+def test_dense_and_sparse_forms_are_one_batch():
+    """The sparse form's rows are the dense batch's not-all-zero rows, in order."""
+    s = sampler(MIXED, p=0.1, instances=4)
+    dense, sparse = s.sample_dense(700, step=5), s.sample_sparse(700, step=5)
+    for i in range(4):
+        rows = dense[i][dense[i].abs().sum(-1) > 0]
+        K = rows.shape[0]
+        assert torch.equal(sparse.x[i, :K], rows) and not bool(sparse.x[i, K:].any())
+        assert sparse.n_implicit_zero == 700 - sparse.x.shape[1]
 
 
-@pytest.mark.parametrize(
-    "n, p",
-    [(20, 0.2), (160, 0.005)],  # about 4 and 200 buffer elements per entry: both ways of re-zeroing
-)
-def test_reused_batches_equal_fresh_ones(n, p):
-    """sample_sparse(reuse=True) writes into one buffer; each batch equals a freshly allocated one."""
-    a = sampler([FeatureSet("independent", n, 1)], p=p, seed=5, path="geometric")
-    b = sampler([FeatureSet("independent", n, 1)], p=p, seed=5, path="geometric")
-    for batch in (300, 50, 700, 20):  # shrinking and growing K
-        fresh, reused = a.sample_sparse(batch), b.sample_sparse(batch, reuse=True)
-        assert torch.equal(fresh.x, reused.x)
-        assert torch.equal(b._buffer[reused.scratch :], torch.zeros_like(b._buffer[reused.scratch :]))
-
-
-def test_samples_dense_enough_are_drawn_the_plain_way():
-    """Above DENSE_ABOVE expected active units per sample, sample_sparse draws a full dense batch."""
-    structure = FeatureStructure.from_sets([FeatureSet("independent", 20, 1)])
-    assert features.sparse_path(structure, 0.5) == "dense"
-    s = FeatureSampler(structure, torch.tensor([0.5], dtype=torch.float64), torch.Generator().manual_seed(0))
-    batch = s.sample_sparse(256)
-    assert s.path == "dense" and batch.n_implicit_zero == 0 and batch.x.shape == (1, 256, 20) and batch.index is None
-    assert_rate(float((batch.x > 0).float().mean()), 0.5, 256 * 20)
+def test_an_entry_list_larger_than_its_first_allocation_is_drawn_again_whole():
+    """With no margin, the entry lists overflow and are drawn again; the batch is the same."""
+    a = sampler([FeatureSet("independent", 6, 1)], p=0.3, seed=5, instances=3)
+    expected = a.sample_dense(2000, step=2)
+    with mock.patch("tms.core.features.ENTRY_MARGIN_SD", -20.0):
+        assert torch.equal(a.sample_dense(2000, step=2), expected)
