@@ -1,17 +1,19 @@
-"""Throughput of the project trainer against plain PyTorch training loops.
+"""Throughput of the two training backends against each other and against plain PyTorch loops.
 
-    python -m benchmarks.throughput            # full table -> benchmarks/results.md
+    python -m benchmarks.throughput            # full tables -> benchmarks/results.md
     python -m benchmarks.throughput --quick    # seconds-long smoke run (CI), prints only
 
 Unit: instance-steps per second, one optimizer step of one model on one batch of 1024.
-Each cell runs in a fresh subprocess, so peak RSS is that cell's own (read after each loop's
-warm-up, before the timed rounds mix them). Inside it the trainer and
-the reference loops take turns: each round times each of them once, ``repeats`` rounds. Rates
-are medians over rounds; a speed-up is the median of the per-round ratios, with their range,
-so a slow spell of the machine (this VM sometimes loses most of a core) hits both sides of a
-ratio instead of one.
+Each cell runs in a fresh subprocess with a fixed thread count (torch's, which the fused
+backend follows), so peak RSS is that cell's own (read after each loop's warm-up, before the
+timed rounds mix them). Inside it the loops take turns: each round times each of them once,
+``repeats`` rounds. Rates are medians over rounds; a speed-up is the median of the per-round
+ratios, with their range, so a slow spell of the machine (this VM sometimes loses most of a
+core) hits both sides of a ratio instead of one.
 
-Reference loops (our own code, written the way tutorials write them):
+Loops:
+- *fused*: ``train.backend=fused``, the compiled kernel (``tms.core.kernel``).
+- *torch*: ``train.backend=torch``, the batched tensor program, on the same batches.
 - *plain loop*: the model's plain definition, ``tms.core.reference``: a fresh dense
   (instances, batch, n) batch with one uniform per unit and one per feature, torch.einsum
   forward, autograd, torch.optim.AdamW.
@@ -48,6 +50,7 @@ SETUPS = {
     "n=6, m=2, 3 correlated pairs, 1−S=0.3": ([("correlated", 2, 3)], 2, 0.3),
     "n=160, m=40 (4 sets of 40), 1−S=0.03": ([("correlated", 40, 4)], 40, 0.03),
     "n=160, m=40, 160 independent, 1−S=0.03": ([("independent", 160, 1)], 40, 0.03),
+    "n=4, m=2, 2 anticorrelated pairs, 1−S=0.7": ([("anticorrelated", 2, 2)], 2, 0.7),
 }
 SCALING = ["n=4, m=2 (2 correlated pairs)", "n=6, m=2 (3 correlated pairs)", "n=20, m=10 (2 sets of 10)"]
 ARENA = "n=4, m=2 (2 correlated pairs)"
@@ -95,40 +98,52 @@ def arena_style_loop(sets, m: int, p: float, instances: int, steps: int, seed: i
     return W.detach().numpy()
 
 
-def project_trainer(sets, m: int, p: float, instances: int, steps: int, seed: int = 0) -> None:
+def project_trainer(sets, m: int, p: float, instances: int, steps: int, seed: int = 0, backend="fused") -> None:
     from tms import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, train
 
     cfg = RunConfig(
         data=DataConfig(sets=[FeatureSet(*s) for s in sets], feature_probability=p),
         model=ModelConfig(m=m),
-        train=TrainConfig(steps=steps, batch=BATCH, progress=False),
+        train=TrainConfig(steps=steps, batch=BATCH, progress=False, backend=backend),
         n_instances=instances,
         seed=seed,
     )
     train(cfg)
 
 
-def sampler_path(sets, p: float) -> str:
-    from tms.core.features import sparse_path
+def fused_trainer(*args, **kwargs) -> None:
+    project_trainer(*args, **kwargs, backend="fused")
 
-    return sparse_path(_structure(sets), p)
+
+def torch_trainer(*args, **kwargs) -> None:
+    project_trainer(*args, **kwargs, backend="torch")
+
+
+def sampler_path(sets, p: float) -> str:
+    """How the batch finds its active slots (tms.core.streams)."""
+    from tms.core.streams import GEOMETRIC_BELOW
+
+    return "geometric" if p < GEOMETRIC_BELOW else "bernoulli"
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
-    """Run in a child process: time the trainer and the reference loops, report medians and peak RSS."""
+def measure_cell(setup: str, instances: int, steps: int, repeats: int, threads: int, plain: bool) -> dict:
+    """Run in a child process: time the backends (and the reference loops), medians and peak RSS."""
+    torch.set_num_threads(threads)
     sets, m, p = SETUPS[setup]
-    result = {"setup": setup, "instances": instances, "steps": steps, "path": sampler_path(sets, p)}
-    loops = [("trainer", project_trainer), ("plain", plain_loop)]
-    if setup == ARENA:
-        loops.append(("arena", arena_style_loop))
+    result = {"setup": setup, "instances": instances, "steps": steps, "threads": threads, "path": sampler_path(sets, p)}
+    loops = [("fused", fused_trainer), ("torch", torch_trainer)]
+    if plain:
+        loops.append(("plain", plain_loop))
+        if setup == ARENA:
+            loops.append(("arena", arena_style_loop))
     rates = {name: [] for name, _ in loops}
     for name, fn in loops:
-        fn(sets, m, p, instances, max(steps // 10, 2))  # warm-up
-        # Monotonic, so read after each warm-up: the trainer's alone, then with each reference loop.
+        fn(sets, m, p, instances, max(steps // 10, 2))  # warm-up (and the kernel's compile or load)
+        # Monotonic, so read after each warm-up: the fused backend's alone, then with each other loop.
         result[f"{name}_peak_rss_mb"] = peak_rss_mb()
     for r in range(repeats):  # rounds: every loop once per round
         for name, fn in loops:
@@ -137,14 +152,15 @@ def measure_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
             rates[name].append(instances * steps / (time.perf_counter() - start))
     for name, _ in loops:
         result[f"{name}_rate"] = statistics.median(rates[name])
-        if name != "trainer":  # trainer / reference, round by round
-            ratios = [t / o for t, o in zip(rates["trainer"], rates[name], strict=True)]
+        if name != "fused":  # fused / other, round by round
+            ratios = [t / o for t, o in zip(rates["fused"], rates[name], strict=True)]
             result[f"{name}_speedup"] = [statistics.median(ratios), min(ratios), max(ratios)]
     return result
 
 
-def run_cell(setup: str, instances: int, steps: int, repeats: int) -> dict:
-    args = [sys.executable, "-m", "benchmarks.throughput", "--cell", json.dumps([setup, instances, steps, repeats])]
+def run_cell(setup: str, instances: int, steps: int, repeats: int, threads: int, plain: bool) -> dict:
+    cell = json.dumps([setup, instances, steps, repeats, threads, plain])
+    args = [sys.executable, "-m", "benchmarks.throughput", "--cell", cell]
     proc = subprocess.run(args, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -158,22 +174,38 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    threads = torch.get_num_threads()
+    import numba
+
     python = platform.python_version()
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({threads} threads), Python {python}"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, numba {numba.__version__}, Python {python}"
 
 
-def table(rows) -> str:
+def backend_table(rows) -> str:
     lines = [
-        "| setup | instances | sampler path | trainer (inst-steps/s) | plain loop (inst-steps/s) | speed-up "
-        "| speed-up range | peak RSS trainer (MB) | peak RSS incl. plain loop (MB) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| setup | instances | threads | slots | fused (inst-steps/s) | torch (inst-steps/s) | fused / torch "
+        "| range | peak RSS fused (MB) | peak RSS incl. torch (MB) |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['setup']} | {r['instances']} | {r['path']} | {r['trainer_rate']:,.0f} | {r['plain_rate']:,.0f} "
-            f"| {_speedup(r['plain_speedup'])} | {r['trainer_peak_rss_mb']:,.0f} | {r['plain_peak_rss_mb']:,.0f} |"
+            f"| {r['setup']} | {r['instances']} | {r['threads']} | {r['path']} | {r['fused_rate']:,.0f} "
+            f"| {r['torch_rate']:,.0f} | {_speedup(r['torch_speedup'])} | {r['fused_peak_rss_mb']:,.0f} "
+            f"| {r['torch_peak_rss_mb']:,.0f} |"
         )
+    return "\n".join(lines)
+
+
+def reference_table(rows, name: str, title: str) -> str:
+    lines = [
+        f"| setup | instances | threads | fused (inst-steps/s) | {title} (inst-steps/s) | fused / {title} | range |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if f"{name}_rate" in r:
+            lines.append(
+                f"| {r['setup']} | {r['instances']} | {r['threads']} | {r['fused_rate']:,.0f} "
+                f"| {r[f'{name}_rate']:,.0f} | {_speedup(r[f'{name}_speedup'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -183,26 +215,14 @@ def _speedup(ratio) -> str:
     return f"{median:.1f}× | {low:.1f}–{high:.1f}×"
 
 
-def arena_table(rows) -> str:
-    lines = [
-        "| setup | instances | trainer (inst-steps/s) | ARENA-style loop (inst-steps/s) | speed-up | speed-up range |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        if "arena_rate" in r:
-            lines.append(
-                f"| {r['setup']} | {r['instances']} | {r['trainer_rate']:,.0f} | {r['arena_rate']:,.0f} "
-                f"| {_speedup(r['arena_speedup'])} |"
-            )
-    return "\n".join(lines)
-
-
 def cells(quick: bool) -> list:
-    """(setup, instances): every setup at 64 models, the first three also at 1, 16 and 256."""
+    """(setup, instances, threads, with the plain loops): every setup at 64 models on one thread
+    (backends only) and on two (with the plain loops); the first three also at 1, 16 and 256."""
     if quick:
-        return [(setup, 16) for setup in SETUPS]
-    out = [(setup, inst) for setup in SCALING for inst in (1, 16, 64, 256)]
-    return out + [(setup, 64) for setup in SETUPS if setup not in SCALING]
+        return [(setup, 16, 1, setup == ARENA) for setup in SETUPS]
+    out = [(setup, 64, 1, False) for setup in SETUPS]
+    out += [(setup, 64, 2, True) for setup in SETUPS]
+    return out + [(setup, inst, 2, True) for setup in SCALING for inst in (1, 16, 256)]
 
 
 def main(argv=None) -> None:
@@ -219,25 +239,31 @@ def main(argv=None) -> None:
         return
     steps, repeats = (5, 1) if args.quick else (args.steps, args.repeats)
     rows = []
-    for setup, inst in cells(args.quick):
+    for setup, inst, threads, plain in cells(args.quick):
         if args.only and args.only not in setup:
             continue
         # The plain loop at n = 160 runs ~150 instance-steps/s: time a fifth of the steps there.
         n = _structure(SETUPS[setup][0]).n
-        rows.append(run_cell(setup, inst, steps if n <= 20 else max(steps // 5, 2), repeats))
-        print(table(rows[-1:]).splitlines()[-1], flush=True)
+        rows.append(run_cell(setup, inst, steps if n <= 20 else max(steps // 5, 2), repeats, threads, plain))
+        print(backend_table(rows[-1:]).splitlines()[-1], flush=True)
+    one = [r for r in rows if r["threads"] == 1]
+    two = [r for r in rows if r["threads"] == 2]
     text = (
         f"# Training throughput\n\nMachine: {machine()}.\n\n"
         f"batch {BATCH}, {steps} timed steps ({max(steps // 5, 2)} for n = 160), "
-        f"{repeats} round{'s' if repeats != 1 else ''}; "
-        "`python -m benchmarks.throughput`. "
-        "Trainer and reference loops run in the same process, one cell per process, taking turns within "
-        "each round. Rates are medians over rounds; a speed-up is the median of the per-round ratios, "
-        "with their range.\n\n"
-        + table(rows)
-        + "\n\nAgainst an ARENA-style loop (see the module docstring):\n\n"
-        + arena_table(rows)
-        + "\n"
+        f"{repeats} round{'s' if repeats != 1 else ''}; `python -m benchmarks.throughput`. "
+        "The loops run in the same process, one cell per process, taking turns within each round. "
+        "Rates are medians over rounds; a speed-up is the median of the per-round ratios, with its "
+        "range. *slots*: how the batch finds its active unit slots (`tms.core.streams`).\n\n"
+        "## The backends, one thread (how the figures command trains: one single-threaded job per core)\n\n"
+        + backend_table(one)
+        + "\n\n## The backends, two threads\n\n"
+        + backend_table(two)
+        + "\n\n## Against the plain autograd loop (`tms.core.reference`)\n\n"
+        + reference_table(rows, "plain", "plain loop")
+        + "\n\n## Against an ARENA-style loop (see the module docstring)\n\n"
+        + reference_table(rows, "arena", "ARENA-style loop")
+        + "\n\nGPU: `train.backend=torch train.device=cuda` is unmeasured (no GPU was available).\n"
     )
     if args.quick:
         text += "\n(quick mode: 5 steps, one round; a smoke test, not a measurement)\n"

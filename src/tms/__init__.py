@@ -2,10 +2,11 @@
 
 A map of the house, bottom layer first (each subpackage imports only those listed before it):
 
-- ``tms.core``: the training core. Config schema (``config``), feature generators
-  (``features``), the model and its hand-derived gradients (``model``), the trainer (``train``),
-  seeds, results and atomic artifacts; ``reference`` is the model's plain autograd definition,
-  which the trainer computes faster. The run cache's key hashes this whole subpackage.
+- ``tms.core``: the training core. Config schema (``config``), each model's batch stream
+  (``streams``, drawn by ``features``), the model and its hand-derived gradients (``model``),
+  the trainer (``train``: the compiled ``kernel`` or batched torch), ``replay`` of one saved
+  model, seeds, results and atomic artifacts; ``reference`` is the model's plain autograd
+  definition, which the trainer computes faster. The run cache's key hashes this subpackage.
 - ``tms.analysis``: numbers from trained weights. Geometry metrics, 2D alignment, the paper's
   claims, statistics with 95% intervals, collapse counts, sweep points, training series.
 - ``tms.figures``: one module per figure and the registry listing them (``FIGURES``), drawing
@@ -27,6 +28,7 @@ from tms.core.controls import control_config
 from tms.core.errors import ConfigError, TrainingDiverged
 from tms.core.features import FeatureSampler
 from tms.core.model import ToyModel, loss_per_instance, reconstruct
+from tms.core.replay import replay
 from tms.core.result import TrainResult
 from tms.core.structure import FeatureStructure
 from tms.core.train import train
@@ -54,6 +56,7 @@ __all__ = [
     "loss_per_instance",
     "metrics",
     "reconstruct",
+    "replay",
     "stats",
     "train",
     "validate",

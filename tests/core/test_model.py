@@ -1,15 +1,16 @@
 """The toy model: shapes, initialisation, and hand-derived gradients."""
 
 import math
-from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 
-from tms.core import features, model, reference
+from tms.core import model, reference
 from tms.core.config import FeatureSet
 from tms.core.features import FeatureSampler
 from tms.core.model import ToyModel, init_weights, loss_and_grads, loss_per_instance, reconstruct, sparse_loss_and_grads
+from tms.core.streams import model_keys
 from tms.core.structure import FeatureStructure
 
 
@@ -161,8 +162,7 @@ def test_toy_model_refuses_mismatched_shapes_with_a_clear_message(make, message)
 
 def sparse_problem(sets, p=0.3, I=3, m=2, batch=64, seed=0):
     structure = FeatureStructure.from_sets(sets)
-    with mock.patch.object(features, "MAX_PATTERNS", 0):
-        s = FeatureSampler(structure, torch.full((I,), p, dtype=torch.float64), torch.Generator().manual_seed(seed))
+    s = FeatureSampler(structure, np.full(I, p), model_keys(np.arange(I) + seed))
     g = torch.Generator().manual_seed(seed + 1)
     W = torch.randn((I, m, structure.n), generator=g)
     b = torch.randn((I, structure.n), generator=g) * 0.3

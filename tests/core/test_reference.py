@@ -1,8 +1,6 @@
 """The fast path trains the model its plain definition (``tms.core.reference``) defines: the same
 gradient distribution from exact sparse batches, and the same geometry after training."""
 
-from unittest import mock
-
 import numpy as np
 import pytest
 import torch
@@ -10,10 +8,11 @@ import torch
 from tms import DataConfig, FeatureSet, RunConfig, TrainConfig, train
 from tms.analysis.claims import CLAIMS
 from tms.analysis.metrics import pair_angles
-from tms.core import features, reference
+from tms.core import kernel, reference
 from tms.core.features import FeatureSampler
 from tms.core.model import sparse_loss_and_grads
 from tms.core.reference import train_reference
+from tms.core.streams import model_keys, slot_parameters
 from tms.core.structure import FeatureStructure
 
 SETS = {
@@ -26,32 +25,43 @@ def gradient_samples(sets, sampler: str, n_batches=3000, batch=128, p=0.05, seed
     """Flattened (loss, dW, db) for many batches at one fixed W and b: (n_batches, 1 + m n + n).
 
     sampler: "reference" (``tms.core.reference``: its dense batch, autograd through its loss),
-    "patterns" or "geometric" (the trainer's two sparse paths and hand-derived gradients).
+    "torch" (the torch backend's sparse batches and hand-derived gradients) or "fused" (the
+    compiled kernel's batches and gradients); the last two on the streams' batches.
     """
     structure = FeatureStructure.from_sets(sets)
     n = structure.n
     g = torch.Generator().manual_seed(seed)
     W = torch.randn(1, 2, n, generator=torch.Generator().manual_seed(123)) * 0.7
     b = torch.linspace(-0.05, 0.3, n)[None]  # some positive biases: all-zero samples matter
-    limit = 0 if sampler == "geometric" else features.MAX_PATTERNS
-    with mock.patch.object(features, "MAX_PATTERNS", limit):
-        s = FeatureSampler(structure, torch.tensor([p], dtype=torch.float64), g)
     imp = torch.linspace(1.0, 0.5, n)
+    if sampler == "fused":
+        keys = model_keys([seed])
+        geometric, inv_log_q, threshold = slot_parameters([p])
+        unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
+        out = np.empty((1, 2 * n + n), np.float32)
+        rows = []
+        for step in range(n_batches):
+            loss = kernel.batch_gradients(
+                W.numpy(), b.numpy(), keys, step, geometric, inv_log_q, threshold, *unit, imp.numpy(), batch, out
+            )
+            rows.append(np.concatenate([loss, out[0]]))
+        return np.stack(rows).astype(np.float64)
+    s = FeatureSampler(structure, [p], model_keys([seed]))
     rows = []
     for _ in range(n_batches):
         if sampler == "reference":
             Wg, bg = W.clone().requires_grad_(), b.clone().requires_grad_()
-            loss = reference.loss(Wg, bg, reference.sample(structure, s.p, batch, g), imp)
+            loss = reference.loss(Wg, bg, reference.sample(structure, torch.tensor([p]), batch, g), imp)
             loss.sum().backward()
             loss, dW, db = loss.detach(), Wg.grad, bg.grad
         else:
-            loss, dW, db = sparse_loss_and_grads(W, b, s.sample_sparse(batch, reuse=True), imp)
+            loss, dW, db = sparse_loss_and_grads(W, b, s.sample_sparse(batch), imp)
         rows.append(torch.cat([loss, dW.flatten(), db.flatten()]))
     return torch.stack(rows).double().numpy()
 
 
 @pytest.mark.parametrize("structure", SETS)
-@pytest.mark.parametrize("path", ["patterns", "geometric"])
+@pytest.mark.parametrize("path", ["torch", "fused"])
 def test_sparse_batches_give_the_dense_gradient_distribution(structure, path):
     """Mean and variance of loss and of every gradient component agree between samplers.
 
@@ -68,6 +78,33 @@ def test_sparse_batches_give_the_dense_gradient_distribution(structure, path):
     se_var = np.sqrt(dev_s.var(0) / N + dev_d.var(0) / N)
     assert np.all(np.abs(dev_s.mean(0) - dev_d.mean(0)) <= 5 * se_var + 1e-12)
     assert np.all(dense.std(0) > 0)  # every component actually varies, so the test can fail
+
+
+@pytest.mark.parametrize("sets", [*SETS.values(), [FeatureSet("independent", 12, 1)]])  # dense and sample routes
+@pytest.mark.parametrize("p", [0.02, 0.3])
+def test_fused_gradients_equal_autograd_on_the_same_batch(sets, p):
+    """The kernel's loss and gradients on batch t equal autograd through the plain loss on that
+    very batch (float32 sums in another order: 1e-5 relative)."""
+    structure = FeatureStructure.from_sets(sets)
+    n, I, batch = structure.n, 3, 256
+    W = torch.randn(I, 2, n, generator=torch.Generator().manual_seed(5)) * 0.7
+    b = torch.linspace(-0.05, 0.3, n).repeat(I, 1)
+    imp = torch.linspace(1.0, 0.5, n)
+    keys = model_keys([1, 2, 3])
+    geometric, inv_log_q, threshold = slot_parameters([p] * I)
+    unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
+    out = np.empty((I, 2 * n + n), np.float32)
+    for step in (0, 4):
+        loss = kernel.batch_gradients(
+            W.numpy(), b.numpy(), keys, step, geometric, inv_log_q, threshold, *unit, imp.numpy(), batch, out
+        )
+        x = FeatureSampler(structure, [p] * I, keys).sample_dense(batch, step=step)
+        Wg, bg = W.clone().double().requires_grad_(), b.clone().double().requires_grad_()
+        expected = reference.loss(Wg, bg, x.double(), imp.double())
+        expected.sum().backward()
+        np.testing.assert_allclose(loss, expected.detach().numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(out[:, : 2 * n], Wg.grad.reshape(I, -1).numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(out[:, 2 * n :], bg.grad.numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_fast_trainer_matches_the_plain_autograd_loop_in_geometry():

@@ -93,10 +93,10 @@ def test_a_failed_job_keeps_its_traceback_in_a_log_and_the_console_one_line(tmp_
     its full traceback; the job that trained is returned through the cache all the same."""
     from tms.run import runner as runner_module
 
-    def train_or_fail(cfg, snapshot_steps=(), label=""):
+    def train_or_fail(cfg, snapshot_steps=(), label="", models=None):
         if label == "broken":
             raise KeyError("no such array")
-        return train(cfg, snapshot_steps=snapshot_steps)
+        return train(cfg, snapshot_steps=snapshot_steps, models=models)
 
     monkeypatch.setattr(runner_module, "train", train_or_fail)
     good, broken = job("good"), job("broken", seed=5)
@@ -119,3 +119,35 @@ def test_a_diverging_job_is_its_one_line_and_leaves_no_log(tmp_path):
     with pytest.raises(RunnerError, match=r"bad: non-finite loss"):
         run_jobs([job("bad", lr=1000.0)], RunnerConfig(workers=1), log=lambda *_: None, log_dir=logs)
     assert not logs.exists()
+
+
+def shard_job() -> Job:
+    """7 models at two feature probabilities, with snapshots: 3 shards of at most 3 models."""
+    cfg = tiny_run_config(steps=30, batch=64, n_instances=4, log_every=7)
+    cfg.data.feature_probabilities = [0.05, 0.2]
+    return Job(JobKey("sharded"), cfg, snapshot_steps=(0, 10, 30))
+
+
+def assert_same_result(a, b) -> None:
+    for name in ("W", "b", "loss", "loss_step", "feature_probability", "seed"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert sorted(a.snapshots) == sorted(b.snapshots)
+    for step in a.snapshots:
+        assert np.array_equal(a.snapshots[step], b.snapshots[step])
+
+
+def test_sharded_pool_jobs_merge_to_the_unsharded_run_bit_for_bit(tmp_path):
+    whole = shard_job()
+    runner = RunnerConfig(kind="pool", workers=2, models_per_job=3)
+    logs = []
+    results = run_jobs([whole], runner, RunCache(tmp_path), log=logs.append)
+    assert sum("trained sharded models" in line for line in logs) == 3  # models 0-2, 3-5, 6-7
+    assert_same_result(results[whole.key], train(whole.config, snapshot_steps=whole.snapshot_steps))
+
+
+@needs_submitit
+def test_sharded_submitit_local_jobs_merge_to_the_unsharded_run_bit_for_bit(tmp_path):
+    whole = shard_job()
+    runner = RunnerConfig(kind="submitit_local", timeout_min=5, models_per_job=3)
+    results = run_jobs([whole], runner, RunCache(tmp_path / "cache"), log=lambda *_: None)
+    assert_same_result(results[whole.key], train(whole.config, snapshot_steps=whole.snapshot_steps))

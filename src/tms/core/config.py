@@ -215,11 +215,12 @@ def validate_train(train: TrainConfig, prefix: str = "train", here: bool = True)
     _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
     _check_choice(train.backend, f"{prefix}.backend", BACKENDS)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
-    validate_device(train.device, f"{prefix}.device", here)
+    validate_device(train.device, f"{prefix}.device", here=False)
     if train.backend == "fused" and train.device != "cpu":
         raise ConfigError(
             f"{prefix}.backend", f"fused runs on the CPU; use {prefix}.backend=torch for {prefix}.device={train.device}"
         )
+    validate_device(train.device, f"{prefix}.device", here)
     check_int(train.log_every, f"{prefix}.log_every", 0, MAX_STEPS)
     _check(isinstance(train.progress, bool), f"{prefix}.progress", f"got {train.progress!r}; must be true or false")
     check_number(train.max_memory_gb, f"{prefix}.max_memory_gb", "> 0", lambda x: x > 0)

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tms.core import kernel
+from tms.core.instances import instance_layout
 from tms.core.streams import model_keys, slot_parameters
 from tms.core.structure import FeatureStructure
-from tms.core.instances import instance_layout
 
 # Entry lists are first allocated for the expected count plus this many standard deviations;
 # a batch with more entries is drawn again into room for all of them (same numbers).
@@ -90,6 +89,9 @@ class FeatureSampler:
         """Batch ``step`` (default: the next) as numpy entry lists: rows (I,) not-all-zero samples
         and E (I,) entries per model; model i's entries, in order, are sample[i, :E_i] (index in
         [0, batch)), feature[i, :E_i] and value[i, :E_i]."""
+        from tms.core import kernel  # numba loads on first use, not with tms
+
+        kernel.ensure_fresh_cache()
         if step is None:
             step, self.step = self.step, self.step + 1
         I = self.n_instances

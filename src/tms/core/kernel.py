@@ -2,8 +2,9 @@
 
 Everything compiled lives in this one file: numba's on-disk cache checks the source file of
 a function (its time stamp and size), not the files it calls into. On top of that,
-``_drop_stale_cache`` deletes the cached machine code whenever this file's SHA-256 differs
-from the one it was compiled from, so a stale kernel is never reused after a code change.
+``ensure_fresh_cache`` (called before first use, not at import) deletes the cached machine
+code whenever this file's SHA-256 differs from the one it was compiled from, so a stale kernel
+is never reused after a code change.
 
 The batches are defined in ``tms.core.streams`` (read that first); ``walk`` below is the same
 walk, compiled. ``train_models`` trains every model in its own thread-parallel iteration: a
@@ -374,7 +375,8 @@ def batch_gradients(W, b, keys, step, geometric, inv_log_q, threshold, first, si
         dw, db = np.empty((m, n), np.float32), np.empty(n, np.float32)
         y, g = np.empty(n, np.float32), np.empty(n, np.float32)
         X, Y = np.zeros((n, wide), np.float32), np.empty((n, wide), np.float32)
-        start, feats, vals = np.empty(batch + 1, np.int64), np.empty(batch * n, np.int64), np.empty(batch * n, np.float32)
+        start = np.empty(batch + 1, np.int64)
+        feats, vals = np.empty(batch * n, np.int64), np.empty(batch * n, np.float32)
         K = draw_batch(
             keys[i], step, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
             np.empty(batch * U, np.uint8), np.empty(batch * U, np.int64), np.empty(batch, np.int64), start, feats, vals,
@@ -404,4 +406,12 @@ def _drop_stale_cache() -> None:
             continue
 
 
-_drop_stale_cache()
+_fresh = False
+
+
+def ensure_fresh_cache() -> None:
+    """Once per process, before the first compiled call: ``_drop_stale_cache``."""
+    global _fresh
+    if not _fresh:
+        _drop_stale_cache()
+        _fresh = True

@@ -153,6 +153,7 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
 
     from tms.core import kernel
 
+    kernel.ensure_fresh_cache()
     tc = cfg.train
     numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
     W, b = (t.numpy() for t in init_weights(seeds, cfg.model.m, structure.n))

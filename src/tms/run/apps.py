@@ -32,6 +32,9 @@ class RunnerConfig:
     gpus_per_task: int = 0
     mem_gb: float = 4.0
     array_parallelism: int = 64  # jobs of the array running at once
+    # Split jobs of more models into shards of at most this many (0: never), e.g. for SLURM
+    # arrays; the merged result equals the unsharded one bit for bit.
+    models_per_job: int = 0
 
 
 @dataclass
@@ -85,6 +88,7 @@ def validate_runner(runner: RunnerConfig, cache: bool) -> None:
     if runner.kind not in RUNNERS:
         raise ConfigError("runner.kind", f"got {runner.kind!r}; allowed: {', '.join(RUNNERS)}")
     check_int(runner.workers, "runner.workers", 1, MAX_THREADS)
+    check_int(runner.models_per_job, "runner.models_per_job", 0)
     for name in ("timeout_min", "cpus_per_task", "array_parallelism"):
         check_int(getattr(runner, name), f"runner.{name}", 1)
     check_int(runner.gpus_per_task, "runner.gpus_per_task", 0)

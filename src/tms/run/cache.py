@@ -48,8 +48,9 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def run_key(cfg: RunConfig, snapshot_steps=()) -> str:
-    """Hex key identifying what a run computes (not how it is displayed)."""
+def run_key(cfg: RunConfig, snapshot_steps=(), models=None) -> str:
+    """Hex key identifying what a run (or its models ``models`` = (first, stop)) computes (not
+    how it is displayed)."""
     # Only RunConfig's own fields: entry points subclass it with output and cache settings.
     cfg = copy.deepcopy(RunConfig(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(RunConfig)}))
     for name in COSMETIC_TRAIN_FIELDS:
@@ -60,13 +61,18 @@ def run_key(cfg: RunConfig, snapshot_steps=()) -> str:
         "version": package_version(),
         "code": code_hash(),
     }
+    if models is not None:
+        payload["models"] = [int(models[0]), int(models[1])]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=float).encode()).hexdigest()[:24]
 
 
-def mismatch(result: TrainResult, cfg: RunConfig, snapshot_steps=()) -> str | None:
-    """What in ``result`` contradicts the run ``cfg`` describes (None if nothing does): shapes,
-    layout, feature probabilities, seeds, importance and snapshot steps."""
+def mismatch(result: TrainResult, cfg: RunConfig, snapshot_steps=(), models=None) -> str | None:
+    """What in ``result`` contradicts the run ``cfg`` describes, or its models ``models`` =
+    (first, stop) (None if nothing does): shapes, layout, feature probabilities, seeds,
+    importance and snapshot steps."""
     p, seeds = instance_layout(cfg)
+    if models is not None:
+        p, seeds = p[models[0] : models[1]], seeds[models[0] : models[1]]
     structure = FeatureStructure.from_sets(cfg.data.sets)
     want_shape = (len(seeds), cfg.model.m, structure.n)
     if result.W.shape != want_shape:
@@ -95,7 +101,7 @@ class RunCache:
         self.root = Path(root)
         self._warned = False
 
-    def get(self, key: str, cfg: RunConfig | None = None, snapshot_steps=()) -> TrainResult | None:
+    def get(self, key: str, cfg: RunConfig | None = None, snapshot_steps=(), models=None) -> TrainResult | None:
         """The cached result, or None if the entry is missing, partial or damaged in any way, was
         stored by another version, or (given the run's ``cfg``) holds another run."""
         folder = self.root / key
@@ -110,7 +116,7 @@ class RunCache:
         if record.get("version") != package_version():
             problem = f"stored by tms {record.get('version')!r}, this is {package_version()!r}"
         elif cfg is not None:
-            problem = mismatch(result, cfg, snapshot_steps)
+            problem = mismatch(result, cfg, snapshot_steps, models)
         if problem is not None:
             self._warn(f"cache_dir: entry {key} does not hold the run its key names ({problem}); retraining it")
             return None
@@ -137,14 +143,16 @@ class RunCache:
         return True
 
 
-def cached_train(cfg: RunConfig, cache: RunCache | None, snapshot_steps=(), label: str = "train"):
-    """(TrainResult, was_cached): reuse a complete cache entry or train and store one."""
+def cached_train(cfg: RunConfig, cache: RunCache | None, snapshot_steps=(), label: str = "train", models=None):
+    """(TrainResult, was_cached): reuse a complete cache entry or train and store one; with
+    ``models`` = (first, stop), only those models of the run (a shard)."""
+    index = None if models is None else range(models[0], models[1])
     if cache is None:
-        return train(cfg, snapshot_steps=snapshot_steps, label=label), False
-    key = run_key(cfg, snapshot_steps)
-    hit = cache.get(key, cfg, snapshot_steps)
+        return train(cfg, snapshot_steps=snapshot_steps, label=label, models=index), False
+    key = run_key(cfg, snapshot_steps, models)
+    hit = cache.get(key, cfg, snapshot_steps, models)
     if hit is not None:
         return hit, True
-    result = train(cfg, snapshot_steps=snapshot_steps, label=label)
+    result = train(cfg, snapshot_steps=snapshot_steps, label=label, models=index)
     cache.put(key, result)
     return result, False

@@ -6,9 +6,14 @@ with a complete entry in the run cache are not retrained. The rest run longest f
 
 - ``pool``: ``workers`` single-threaded processes (1 trains in this process). On 2 cores,
   two single-threaded workers beat one process with two threads.
-- ``submitit_local`` / ``submitit_slurm``: one submitit job per training job, as a job array;
+- ``submitit_local`` / ``submitit_slurm``: one submitit job per training job (or shard), as a job array;
   each writes its result into the run cache, which is where the results come back from. A
   failed or lost job leaves no cache entry, so rerunning the same command trains only those.
+
+With ``models_per_job`` > 0, a job of more models is split into shards of at most that many
+(models first..stop-1 of its run), trained and cached apart and merged back in order: every
+model trains on its own batches (``tms.core.streams``), so the merged result equals the
+unsharded one bit for bit.
 
 Results come back in job order whatever order they finished in, so artifacts built from them
 are byte-stable. A failed job costs no other job: the console gets one line per failure, and
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import multiprocessing
 import multiprocessing.connection
 import re
@@ -34,11 +40,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from tms.core.artifacts import write_text_atomic
 from tms.core.config import RunConfig, feature_probabilities
 from tms.core.errors import TrainingDiverged
+from tms.core.result import TrainResult
 from tms.core.structure import FeatureStructure
 from tms.core.sweeps import expected_nonzero
 from tms.core.train import train
@@ -53,22 +61,41 @@ class Job:
     key: object
     config: RunConfig
     snapshot_steps: tuple = ()
+    models: tuple | None = None  # (first, stop): a shard of the run's models; None: all
+
+    @property
+    def ident(self) -> tuple:
+        """What tells jobs apart: the key and, for a shard, its models."""
+        return self.key, self.models
 
     @property
     def label(self) -> str:
-        return getattr(self.key, "label", str(self.key))
+        label = getattr(self.key, "label", str(self.key))
+        return label if self.models is None else f"{label} models {self.models[0]}-{self.models[1] - 1}"
+
+
+def shards(job: Job, models_per_job: int) -> list:
+    """The job as shards of at most ``models_per_job`` models (the job itself if it fits or 0)."""
+    total = job.config.n_instances * len(feature_probabilities(job.config.data))
+    if models_per_job <= 0 or total <= models_per_job:
+        return [job]
+    return [
+        dataclasses.replace(job, models=(lo, min(lo + models_per_job, total)))
+        for lo in range(0, total, models_per_job)
+    ]
 
 
 class RunnerError(RuntimeError):
     """Some jobs failed; the message lists them. Completed jobs are in the cache."""
 
 
-def cost(cfg: RunConfig) -> float:
+def cost(cfg: RunConfig, models=None) -> float:
     """Rough work estimate: models x expected non-zero samples of the densest value x n."""
     structure = FeatureStructure.from_sets(cfg.data.sets)
     values = feature_probabilities(cfg.data)
     rows = max(expected_nonzero(max(values), structure.n_units, cfg.train.batch), 1)
-    return cfg.n_instances * len(values) * rows * structure.n * max(cfg.train.steps, 1)
+    count = cfg.n_instances * len(values) if models is None else models[1] - models[0]
+    return count * rows * structure.n * max(cfg.train.steps, 1)
 
 
 def _quiet(cfg: RunConfig) -> RunConfig:
@@ -126,14 +153,19 @@ def _end_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _train_in_worker(cfg: RunConfig, snapshots):
-    return train(_quiet(cfg), snapshot_steps=snapshots)
+def _train_job(job: Job, label: str = "train"):
+    index = None if job.models is None else range(*job.models)
+    return train(job.config, snapshot_steps=job.snapshot_steps, label=label, models=index)
 
 
-def _train_into_cache(cfg: RunConfig, snapshots, cache_dir: str) -> str:
+def _train_in_worker(job: Job):
+    return _train_job(dataclasses.replace(job, config=_quiet(job.config)))
+
+
+def _train_into_cache(job: Job, cache_dir: str) -> str:
     """A submitit job: train (or find) the run and leave it in the cache; returns its key."""
-    cached_train(_quiet(cfg), RunCache(cache_dir), snapshot_steps=snapshots)
-    return run_key(cfg, snapshots)
+    cached_train(_quiet(job.config), RunCache(cache_dir), job.snapshot_steps, models=job.models)
+    return run_key(job.config, job.snapshot_steps, job.models)
 
 
 def run_jobs(
@@ -145,22 +177,42 @@ def run_jobs(
     traceback in ``<log_dir>/<job label>.log``; a job that now has a result removes its old log.
     """
     results, keys, failures = {}, {}, FailureLog(log_dir)
-    for job in jobs:
+    pieces = [piece for job in jobs for piece in shards(job, runner.models_per_job)]
+    for piece in pieces:
         if cache is not None:
-            keys[job.key] = run_key(job.config, job.snapshot_steps)
-            hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
+            keys[piece.ident] = run_key(piece.config, piece.snapshot_steps, piece.models)
+            hit = cache.get(keys[piece.ident], piece.config, piece.snapshot_steps, piece.models)
             if hit is not None:
-                results[job.key] = hit
+                results[piece.ident] = hit
     if results:
-        log(f"reused {len(results)} of {len(jobs)} training jobs from {cache.root}")
-    for key in results:
-        failures.succeeded(key)
-    todo = sorted((j for j in jobs if j.key not in results), key=lambda j: -cost(j.config))
+        log(f"reused {len(results)} of {len(pieces)} training jobs from {cache.root}")
+    for piece in pieces:
+        if piece.ident in results:
+            failures.succeeded(piece)
+    todo = sorted((p for p in pieces if p.ident not in results), key=lambda p: -cost(p.config, p.models))
     if todo and runner.kind == "pool":
         _run_pool(todo, runner.workers, cache, keys, results, log, failures)
     elif todo:
         _run_submitit(todo, runner, cache, keys, results, log)
-    return {job.key: results[job.key] for job in jobs}
+    merged = {}
+    for job in jobs:
+        parts = [results[piece.ident] for piece in shards(job, runner.models_per_job)]
+        merged[job.key] = parts[0] if len(parts) == 1 else concatenate_models(parts)
+    return merged
+
+
+def concatenate_models(parts: list) -> TrainResult:
+    """Shards of one run, in model order, as one result."""
+    first = parts[0]
+    return dataclasses.replace(
+        first,
+        W=np.concatenate([r.W for r in parts]),
+        b=np.concatenate([r.b for r in parts]),
+        loss=np.concatenate([r.loss for r in parts], axis=1),
+        feature_probability=np.concatenate([r.feature_probability for r in parts]),
+        seed=np.concatenate([r.seed for r in parts]),
+        snapshots={s: np.concatenate([r.snapshots[s] for r in parts]) for s in first.snapshots},
+    )
 
 
 class FailureLog:
@@ -179,7 +231,7 @@ class FailureLog:
         line = f"{job.label}: {error}"
         if self.folder is not None and not isinstance(error, TrainingDiverged):  # a divergence is its line
             try:
-                path = write_text_atomic(self._path(job.key), "".join(traceback.format_exception(error)))
+                path = write_text_atomic(self._path(job), "".join(traceback.format_exception(error)))
                 line += f" (traceback in {path})"
             except OSError:
                 pass  # the one line still reaches the console
@@ -195,17 +247,17 @@ def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLo
     start = time.perf_counter()
 
     def finished(job, result, done):
-        failures.succeeded(job.key)
-        results[job.key] = result
+        failures.succeeded(job)
+        results[job.ident] = result
         if cache is not None:
-            cache.put(keys[job.key], result)
+            cache.put(keys[job.ident], result)
         log(f"[{done}/{len(todo)}] trained {job.label} ({time.perf_counter() - start:.0f}s)")
 
     # One failed job must not cost the others: report them all at the end.
     if workers <= 1 or len(todo) <= 1:
         for done, job in enumerate(todo, 1):
             try:
-                result = train(job.config, snapshot_steps=job.snapshot_steps, label=job.label)
+                result = _train_job(job, label=job.label)
             except Exception as e:
                 failures.failed(job, e)
                 continue
@@ -216,7 +268,7 @@ def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLo
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
     try:
         with _sigint_blocked():  # submit() spawns the workers
-            futures = {pool.submit(_train_in_worker, job.config, job.snapshot_steps): job for job in todo}
+            futures = {pool.submit(_train_in_worker, job): job for job in todo}
         order = {future: i for i, future in enumerate(futures)}
         pending, done = set(futures), 0
         while pending:
@@ -260,8 +312,7 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
     log(f"submitting {len(todo)} training jobs to submitit ({cluster}); logs in {folder.parent}")
     submitted = executor.map_array(
         _train_into_cache,
-        [j.config for j in todo],
-        [j.snapshot_steps for j in todo],
+        todo,
         [str(cache.root)] * len(todo),
     )
     failed = []
@@ -272,11 +323,11 @@ def _run_submitit(todo, runner: RunnerConfig, cache: RunCache, keys, results, lo
             except Exception as e:  # submitit re-raises the job's error, or reports a lost job
                 failed.append(f"{job.label}: {_last_line(e)} (log: {handle.paths.stderr})")
                 continue
-            hit = cache.get(keys[job.key], job.config, job.snapshot_steps)
+            hit = cache.get(keys[job.ident], job.config, job.snapshot_steps, job.models)
             if hit is None:
                 failed.append(f"{job.label}: finished but left no complete cache entry")
                 continue
-            results[job.key] = hit
+            results[job.ident] = hit
             log(f"[{done}/{len(todo)}] trained {job.label} (submitit job {handle.job_id})")
     except BaseException:  # Ctrl-C, SIGTERM: cancel what was submitted (scancel on SLURM)
         for handle in submitted:
