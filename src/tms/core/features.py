@@ -73,6 +73,7 @@ class FeatureSampler:
         self._share = structure.unit_share
         # Expected entries per sample: an active unit switches on its set (or one feature).
         self._emits = float(np.where(self._share > 1, 1, self._size).sum())
+        self._scratch = None
 
     @classmethod
     def from_config(cls, cfg, device=None) -> FeatureSampler:
@@ -87,8 +88,8 @@ class FeatureSampler:
 
     def entries(self, batch: int, step: int | None = None):
         """Batch ``step`` (default: the next) as numpy entry lists: rows (I,) not-all-zero samples
-        and E (I,) entries per model; model i's entries, in order, are sample[i, :E_i] (index in
-        [0, batch)), feature[i, :E_i] and value[i, :E_i]."""
+        per model, count (I, 2) = (rows, entries E_i) per model, and model i's entries, in order:
+        sample[i, :E_i] (index in [0, batch)), feature[i, :E_i] and value[i, :E_i]."""
         from tms.core import kernel  # numba loads on first use, not with tms
 
         kernel.ensure_fresh_cache()
@@ -98,49 +99,49 @@ class FeatureSampler:
         mean = batch * self.p.max(initial=0.0) * self._emits
         cap = int(min(batch * self.structure.n, mean + ENTRY_MARGIN_SD * np.sqrt(mean * self._emits) + 64))
         count = np.zeros((I, 2), dtype=np.int64)
+        U, n = self.structure.n_units, self.structure.n
+        room = 9 * batch * U + 8 + 8 * batch + 8 * (batch + 1) + 12 * batch * n
+        if self._scratch is None or self._scratch.shape != (I, room):
+            self._scratch = np.empty((I, room), dtype=np.uint8)  # the kernel's per-model workspace
         while True:
             sample = np.empty((I, cap), dtype=np.int64)
             feature = np.empty((I, cap), dtype=np.int64)
             value = np.empty((I, cap), dtype=np.float32)
             kernel.sample_entries(
                 self.keys, step, self.geometric, self.inv_log_q, self.threshold,
-                self._first, self._size, self._share, batch, sample, feature, value, count,
+                self._first, self._size, self._share, batch, self._scratch, sample, feature, value, count,
             )  # fmt: skip
             if I == 0 or count[:, 1].max() <= cap:
-                return count[:, 0].copy(), count[:, 1].copy(), sample, feature, value
+                return count[:, 0].copy(), count.copy(), sample, feature, value
             cap = int(count[:, 1].max())
 
     def sample_dense(self, batch: int, step: int | None = None) -> torch.Tensor:
         """The full batch, (I, batch, n)."""
         _, counts, sample, feature, value = self.entries(batch, step)
-        return self._scatter(counts, sample, feature, value, batch)[0]
+        return self._scatter(counts, sample, feature, value, batch, renumber=False)[0]
 
     def sample_sparse(self, batch: int, step: int | None = None) -> SparseBatch:
         """The not-all-zero samples of a batch (see the module doc)."""
         rows, counts, sample, feature, value = self.entries(batch, step)
-        E = sample.shape[1]
-        # Renumber the samples 0.. in order: a new row wherever an entry's sample changes.
-        new = np.ones((self.n_instances, E), dtype=np.int64)
-        new[:, 1:] = sample[:, 1:] != sample[:, :-1]
-        row = np.cumsum(new, axis=1) - 1
         K = int(rows.max()) if self.n_instances else 0
-        x, index, val = self._scatter(counts, row, feature, value, K)
+        x, index, val = self._scatter(counts, sample, feature, value, K, renumber=True)
         return SparseBatch(x, batch - K, index, val)
 
-    def _scatter(self, counts, row, feature, value, width: int):
-        """x (I, width, n) with entry e of model i at row[i, e], feature[i, e], and the padded
-        flat (index, value) entry lists."""
+    def _scatter(self, counts, sample, feature, value, width: int, renumber: bool):
+        """x (I, width, n) with the entries written (at their samples' rows, or renumbered to
+        the not-all-zero rows), and the padded flat (index, value) entry lists."""
+        from tms.core import kernel
+
         I, n = self.n_instances, self.structure.n
-        E = int(counts.max()) if I else 0
-        keep = np.arange(E)[None, :] < counts[:, None]  # (I, E)
-        scratch = I * width * n
-        flat = (np.arange(I)[:, None] * width + row[:, :E]) * n + feature[:, :E]
-        index = torch.from_numpy(np.where(keep, flat, scratch))
-        value = torch.from_numpy(np.where(keep, value[:, :E], np.float32(0)))
-        x = torch.zeros(scratch + 1)
-        x.scatter_(0, index.view(-1), value.view(-1))
-        x = x[:scratch].view(I, width, n)
-        return x.to(self.device), index.to(self.device), value.to(self.device)
+        E = int(counts[:, 1].max()) if I else 0
+        x = torch.zeros(I * width * n + 1)
+        index = torch.empty((I, E), dtype=torch.int64)
+        values = torch.empty((I, E), dtype=torch.float32)
+        kernel.scatter_entries(
+            counts, sample, feature, value, renumber, width, n, x.numpy(), index.numpy(), values.numpy()
+        )
+        x = x[:-1].view(I, width, n)
+        return x.to(self.device), index.to(self.device), values.to(self.device)
 
     def __repr__(self) -> str:
         return f"FeatureSampler({self.n_instances} models, n={self.structure.n}, next step {self.step})"

@@ -145,27 +145,35 @@ def draw_batch(
 
 @njit(cache=True, parallel=True)
 def sample_entries(
-    keys, step, geometric, inv_log_q, threshold, first, size, share, batch, sample, feature, value, count
+    keys, step, geometric, inv_log_q, threshold, first, size, share, batch, scratch, sample, feature, value, count
 ):  # fmt: skip
     """Batch ``step`` of every model as entry lists (for the torch backend and the tests).
 
     Model i's count[i, 1] entries, in order, go to sample[i] (index in [0, batch)), feature[i]
     and value[i], when they fit (capacity sample.shape[1]); otherwise call again with room for
-    max(count[:, 1]). count[i, 0] is its number of not-all-zero samples.
+    max(count[:, 1]). count[i, 0] is its number of not-all-zero samples. ``scratch`` (I, 11
+    batch U + 12 batch n + 16 batch + 8) bytes is reused between calls.
     """
     n = size.sum()
+    U = first.shape[0]
     cap = sample.shape[1]
     for i in prange(keys.shape[0]):
-        row_sample = np.empty(batch, np.int64)
-        flags = np.empty(batch * first.shape[0], np.uint8)
-        slot = np.empty(batch * first.shape[0], np.int64)
-        start = np.empty(batch + 1, np.int64)
-        feats = np.empty(batch * n, np.int64)
-        vals = np.empty(batch * n, np.float32)
+        room = scratch[i]
+        flags = room[: batch * U]
+        at = batch * U + (-(batch * U)) % 8
+        slot = room[at : at + 8 * batch * U].view(np.int64)
+        at += 8 * batch * U
+        row_sample = room[at : at + 8 * batch].view(np.int64)
+        at += 8 * batch
+        start = room[at : at + 8 * (batch + 1)].view(np.int64)
+        at += 8 * (batch + 1)
+        feats = room[at : at + 8 * batch * n].view(np.int64)
+        at += 8 * batch * n
+        vals = room[at : at + 4 * batch * n].view(np.float32)
         K = draw_batch(
             keys[i], step, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
             flags, slot, row_sample, start, feats, vals,
-        )
+        )  # fmt: skip
         E = start[K]
         count[i, 0] = K
         count[i, 1] = E
@@ -175,6 +183,35 @@ def sample_entries(
                     sample[i, e] = row_sample[k]
                     feature[i, e] = feats[e]
                     value[i, e] = vals[e]
+
+
+@njit(cache=True, parallel=True)
+def scatter_entries(count, sample, feature, value, renumber, width, n, x, index, values):
+    """Entry lists (sample_entries) into a batch: entry e of model i goes to x (flat, I width n
+    + 1, zero) at row sample[i, e] (or, with ``renumber``, the model's not-all-zero rows 0, 1, ...
+    in order) and feature[i, e]; index[i], values[i] (I, E) get its flat position and value,
+    padded to E with the scratch position I width n and 0."""
+    I, E = index.shape
+    scratch = I * width * n
+    for i in prange(I):
+        row = np.int64(-1)
+        last = np.int64(-1)
+        for e in range(E):
+            if e < count[i, 1]:
+                smp = sample[i, e]
+                if renumber:
+                    if smp != last:
+                        row += 1
+                        last = smp
+                else:
+                    row = smp
+                at = (i * width + row) * n + feature[i, e]
+                x[at] = value[i, e]
+                index[i, e] = at
+                values[i, e] = value[i, e]
+            else:
+                index[i, e] = scratch
+                values[i, e] = 0.0
 
 
 # Models with at most this many features take the dense route: the not-all-zero samples as
@@ -387,7 +424,7 @@ def batch_gradients(W, b, keys, step, geometric, inv_log_q, threshold, first, si
     return loss
 
 
-COMPILED = (sample_entries, train_models, batch_gradients)
+COMPILED = (sample_entries, scatter_entries, train_models, batch_gradients)
 
 
 def _drop_stale_cache() -> None:
@@ -407,6 +444,14 @@ def _drop_stale_cache() -> None:
 
 
 _fresh = False
+
+
+def use_threads(threads: int) -> None:
+    """Run the parallel loops on ``threads`` threads (at most numba's pool): the trainer passes
+    torch's count, so one setting governs both backends."""
+    import numba
+
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
 
 
 def ensure_fresh_cache() -> None:

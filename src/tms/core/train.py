@@ -149,13 +149,11 @@ def _schedule(tc, first: int, count: int):
 
 def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, bar):
     """The compiled loop (tms.core.kernel), CHUNK_STEPS at a time."""
-    import numba
-
     from tms.core import kernel
 
     kernel.ensure_fresh_cache()
+    kernel.use_threads(torch.get_num_threads())
     tc = cfg.train
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
     W, b = (t.numpy() for t in init_weights(seeds, cfg.model.m, structure.n))
     I, m, n = W.shape
     moments = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)]
@@ -190,6 +188,9 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
 
 def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window, bar):
     """The batched tensor program, on train.device."""
+    from tms.core import kernel
+
+    kernel.use_threads(torch.get_num_threads())  # the sampler's parallel loop
     tc = cfg.train
     device = torch.device(tc.device)
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
