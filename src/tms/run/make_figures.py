@@ -72,7 +72,8 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
     out = Path(out)
     start = time.perf_counter()
     cache = RunCache(app.cache_dir) if app.cache else None
-    results = run_jobs(jobs, app.runner, cache, log=log, log_dir=out / "failed_jobs")
+    cpu = {}
+    results = run_jobs(jobs, app.runner, cache, log=log, log_dir=out / "failed_jobs", cpu_seconds=cpu)
     trained = time.perf_counter() - start
     origin = provenance()
     summary = {"figures": {}, "provenance": origin}
@@ -93,7 +94,16 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
     seconds = time.perf_counter() - start
     write_json_atomic(  # timing differs from run to run: written, but not vouched for
         out / "timing.json",
-        {"seconds_total": round(seconds, 1), "seconds_training": round(trained, 1), "jobs": len(jobs)},
+        {
+            "seconds_total": round(seconds, 1),
+            "seconds_training": round(trained, 1),
+            "jobs": len(jobs),
+            "jobs_trained": sum(1 for job in jobs if job.key in cpu),
+            # CPU seconds spent training each figure's jobs in this run (0 where all came from the cache)
+            "training_cpu_seconds": {
+                fig.name: round(sum(s for key, s in cpu.items() if key.figure == fig.name), 1) for fig in figures
+            },
+        },
     )
     completion.finish(out, written, figures=[fig.name for fig in figures])
     log(f"wrote {len(figures)} figures to {out} in {seconds:.0f}s")

@@ -154,8 +154,11 @@ def _end_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
 
 
 def _train_job(job: Job, label: str = "train"):
+    """(result, CPU seconds this process spent training it)."""
     index = None if job.models is None else range(*job.models)
-    return train(job.config, snapshot_steps=job.snapshot_steps, label=label, models=index)
+    cpu = time.process_time()
+    result = train(job.config, snapshot_steps=job.snapshot_steps, label=label, models=index)
+    return result, time.process_time() - cpu
 
 
 def _train_in_worker(job: Job):
@@ -169,14 +172,21 @@ def _train_into_cache(job: Job, cache_dir: str) -> str:
 
 
 def run_jobs(
-    jobs: list, runner: RunnerConfig, cache: RunCache | None = None, log: Callable = print, log_dir=None
+    jobs: list,
+    runner: RunnerConfig,
+    cache: RunCache | None = None,
+    log: Callable = print,
+    log_dir=None,
+    cpu_seconds: dict | None = None,
 ) -> dict:
     """{job key: TrainResult} for every job, training only what the cache lacks.
 
     With ``log_dir``, a pool job that fails with an error other than a divergence leaves its
     traceback in ``<log_dir>/<job label>.log``; a job that now has a result removes its old log.
+    With ``cpu_seconds`` (a dict), the pool adds each job's training CPU seconds under its key.
     """
     results, keys, failures = {}, {}, FailureLog(log_dir)
+    seconds = cpu_seconds if cpu_seconds is not None else {}
     pieces = [piece for job in jobs for piece in shards(job, runner.models_per_job)]
     for piece in pieces:
         if cache is not None:
@@ -191,7 +201,7 @@ def run_jobs(
             failures.succeeded(piece)
     todo = sorted((p for p in pieces if p.ident not in results), key=lambda p: -cost(p.config, p.models))
     if todo and runner.kind == "pool":
-        _run_pool(todo, runner.workers, cache, keys, results, log, failures)
+        _run_pool(todo, runner.workers, cache, keys, results, log, failures, seconds)
     elif todo:
         _run_submitit(todo, runner, cache, keys, results, log)
     merged = {}
@@ -243,10 +253,12 @@ class FailureLog:
             self._path(key).unlink(missing_ok=True)
 
 
-def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLog) -> None:
+def _run_pool(todo, workers: int, cache, keys, results, log, failures: FailureLog, seconds: dict) -> None:
     start = time.perf_counter()
 
-    def finished(job, result, done):
+    def finished(job, outcome, done):
+        result, cpu = outcome
+        seconds[job.key] = seconds.get(job.key, 0.0) + cpu
         failures.succeeded(job)
         results[job.ident] = result
         if cache is not None:
