@@ -56,7 +56,7 @@ def test_feature_sets_and_sampler_are_rebuilt_from_the_file_alone(tmp_path, resu
         FeatureSet("anticorrelated", 3, 1),
         FeatureSet("independent", 2, 1),
     ]
-    x = loaded.sampler(seed=1).sample_dense(4000).numpy()  # (6, 4000, 7)
+    x = loaded.sampler(step=1).sample_dense(4000).numpy()  # (6, 4000, 7)
     on = x > 0
     assert np.array_equal(on[..., 0], on[..., 1])  # the correlated pair is all-or-none
     assert on[..., 2:5].sum(-1).max() == 1  # the anticorrelated triple never has two on
@@ -67,7 +67,7 @@ def test_to_model_keeps_importance_and_its_loss_is_the_trainers(result):
     model = result.to_model()
     assert torch.allclose(model.importance, torch.as_tensor(result.importance))
     assert not torch.all(model.importance == 1)
-    x = result.sampler(seed=2).sample_dense(128)
+    x = result.sampler(step=2).sample_dense(128)
     expected, _, _ = loss_and_grads(model.W.detach(), model.b.detach(), x, model.importance)
     torch.testing.assert_close(model.loss(x).detach(), expected)
     assert repr(model) == "ToyModel(I=6, m=3, n=7)"

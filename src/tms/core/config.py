@@ -22,7 +22,7 @@ from tms.core.errors import ConfigError
 KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
-BACKENDS = ("fused", "torch")
+BACKENDS = ("auto", "fused", "torch")
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 MAX_STEPS = 2**62  # steps are counted in int64
 FLOAT32_MAX = 3.4028234663852886e38  # every number that reaches the float32 model must fit
@@ -75,8 +75,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     schedule: str = "constant"
     # "fused": the compiled CPU loop (tms.core.kernel); "torch": batched tensor ops, on any
-    # device. Both train on the same batches (tms.core.streams).
-    backend: str = "fused"
+    # device; "auto": fused on the CPU, torch on CUDA. Both train on the same batches
+    # (tms.core.streams).
+    backend: str = "auto"
     # torch backend: "sparse" computes on the samples that are not all-zero; "dense" on the
     # full batch (the plain path). The same batches either way.
     sampler: str = "sparse"
@@ -185,6 +186,13 @@ def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
         _check(got == n, f"{prefix}.importance", f"has length {got}; must have length n = {n} (one per feature)")
         ok = all(is_number(v) and 0 <= v <= FLOAT32_MAX for v in model.importance)
         _check(ok, f"{prefix}.importance", f"entries must be numbers in [0, {FLOAT32_MAX:.3g}] (they are float32)")
+
+
+def resolved_backend(train: TrainConfig) -> str:
+    """The backend a run trains on: "auto" is fused on the CPU and torch elsewhere."""
+    if train.backend == "auto":
+        return "fused" if train.device == "cpu" else "torch"
+    return train.backend
 
 
 def validate_device(device, field_name: str = "train.device", here: bool = True) -> None:

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import torch
 
-from tms.core.config import RunConfig, validate
+from tms.core.config import RunConfig, resolved_backend, validate
 from tms.core.errors import TrainingDiverged
 from tms.core.features import FeatureSampler
 from tms.core.instances import importance_vector, instance_layout
@@ -115,7 +115,7 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     importance = importance_vector(cfg)
     snapshot_steps = sorted({int(s) for s in snapshot_steps if 0 <= int(s) <= cfg.train.steps})
     window = _window(cfg.train.steps, cfg.train.log_every)
-    fit = _train_fused if cfg.train.backend == "fused" else _train_torch
+    fit = _train_fused if resolved_backend(cfg.train) == "fused" else _train_torch
     bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
     W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, p, seeds, importance, snapshot_steps, window, bar)
     bar.close()
