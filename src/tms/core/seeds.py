@@ -12,6 +12,9 @@ the construction numpy recommends for independent parallel streams. So:
 - a model's seed does not depend on how a sweep is split into runs, so one point of a sweep
   can be retrained on its own.
 
+A model's batches come from its own stream, keyed by this seed (``tms.core.streams``), so a
+model's whole training is a function of its seed, p and the recipe.
+
 Distinct inputs collide with probability about 2^-63 per pair; the committed figures are
 checked for repeats (tests/test_figures_data.py). ``derive_seed`` turns a seed and a label into
 a run seed, e.g. one per figure and sweep geometry.
@@ -44,13 +47,6 @@ def instance_seeds(seed: int, feature_probabilities, n_instances: int) -> np.nda
     return np.asarray(
         [instance_seed(seed, p, j) for p in feature_probabilities for j in range(n_instances)], dtype=np.int64
     )
-
-
-def data_seed(seed: int, feature_probabilities) -> int:
-    """The seed of a run's batch generator: runs over different feature probabilities draw
-    different data streams, even when a sweep is split into several runs with one ``seed``."""
-    words = [w for p in feature_probabilities for w in _bits(p)]
-    return _from_sequence(np.random.SeedSequence(int(seed), spawn_key=(0xDA7A, *words)))
 
 
 def derive_seed(seed: int, label: str) -> int:

@@ -11,7 +11,8 @@ set is one unit. Every unit is active with probability p, independently of all o
                   uniformly, is nonzero; otherwise none is -> marginal rate p / k, and
                   two features of a set are never nonzero together.
 
-Nonzero values are U[0, 1) (float32), drawn independently of the presence draws.
+Nonzero values are uniform on (0, 1] (float32), drawn independently of the presence draws;
+each model's draws come from its own stream (``tms.core.streams``).
 
 The other common convention gives each anticorrelated feature its own rate p (the set is
 active with probability k p). We do not use it: here every set, of any kind, is active with
@@ -72,20 +73,6 @@ class FeatureStructure:
             slot=np.asarray(slot, dtype=np.int64),
             share=np.asarray(share, dtype=np.int64),
         )
-
-    def patterns(self, limit: int):
-        """All presence patterns as (mask (P, n) float, unit options (P, U) int), or None if > limit.
-
-        Option 0 means the unit is off; option j >= 1 means it is on, and for an anticorrelated
-        set that its j-th feature is the one present. Row 0 is the all-off pattern.
-        """
-        options_per_unit = self.unit_share
-        if np.prod(options_per_unit + 1, dtype=np.float64) > limit:
-            return None
-        options = np.array(list(itertools.product(*[range(k + 1) for k in options_per_unit])), dtype=np.int64)
-        chosen = options[:, self.unit_of_feature]  # (P, n)
-        mask = (chosen >= 1) & ((self.share == 1) | (chosen == self.slot + 1))
-        return mask.astype(np.float32), options
 
     @property
     def unit_first_feature(self) -> np.ndarray:
