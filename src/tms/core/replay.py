@@ -2,8 +2,8 @@
 
 A model's batches and initialisation depend only on its own seed and feature probability
 (``tms.core.streams``, ``tms.core.seeds``), so model j of any run, figure part or sweep trains
-alone to the same weights, bit for bit on the same backend, now with whatever snapshots you ask
-for. A saved run records what that needs: the resolved config (its recipe), seeds and p.
+alone to the same weights (bit for bit on the fused backend; on torch, to rounding), now with
+the snapshots you ask for. A saved run records what that needs: its resolved config, seeds, p.
 """
 
 from __future__ import annotations
