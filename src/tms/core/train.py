@@ -98,19 +98,24 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train", models=None) 
     p, seeds = instance_layout(cfg)
     if models is not None:
         index = np.asarray(models, dtype=np.int64).reshape(-1)
-        if index.size and (index.min() < 0 or index.max() >= len(p)):
-            raise IndexError(f"models {index.tolist()} outside the run's {len(p)} instances")
+        if index.size == 0 or index.min() < 0 or index.max() >= len(p):
+            raise IndexError(f"models {index.tolist()}: pick at least one of the run's {len(p)} instances")
         p, seeds = p[index], seeds[index]
+        return train_instances(cfg, p, seeds, snapshot_steps, label, numbers=index)
     return train_instances(cfg, p, seeds, snapshot_steps, label)
 
 
-def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "train") -> TrainResult:
+def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "train", numbers=None) -> TrainResult:
     """Train one model per (feature probability p[i], initialisation seed seeds[i]) with the
     structure, model and recipe of ``cfg`` (its n_instances, seed and feature probabilities
-    are not used). A model's weights depend on its own (p, seed) and the recipe only."""
+    are not used). A model's weights depend on its own (p, seed) and the recipe only.
+    ``numbers`` (default 0, 1, ...) is what errors call the models."""
     validate(cfg)
     p = np.asarray(p, dtype=np.float64).reshape(-1)
     seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+    if p.size == 0 or p.shape != seeds.shape:
+        raise ValueError(f"{p.size} feature probabilities and {seeds.size} seeds; give one of each per model")
+    numbers = np.arange(p.size) if numbers is None else np.asarray(numbers)
     structure = FeatureStructure.from_sets(cfg.data.sets)
     importance = importance_vector(cfg)
     snapshot_steps = sorted({int(s) for s in snapshot_steps if 0 <= int(s) <= cfg.train.steps})
@@ -122,7 +127,7 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     if bad is not None:
         step, j = bad
         raise TrainingDiverged(
-            f"non-finite loss at step {step} in instance {j} "
+            f"non-finite loss at step {step} in instance {int(numbers[j])} "
             f"(seed {int(seeds[j])}, feature probability {p[j]:.4g}); {divergence_hint(cfg.train)}"
         )
     return TrainResult(
