@@ -58,20 +58,34 @@ def sweep_configs(base: RunConfig, feature_probabilities, n_instances: int, rati
     return configs
 
 
+def concatenate_results(results) -> TrainResult:
+    """Runs (or shards of one run) along the instance axis, in the order given."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    return dataclasses.replace(
+        first,
+        W=np.concatenate([r.W for r in results]),
+        b=np.concatenate([r.b for r in results]),
+        loss=np.concatenate([r.loss for r in results], axis=1),
+        feature_probability=np.concatenate([r.feature_probability for r in results]),
+        seed=np.concatenate([r.seed for r in results]),
+        snapshots={s: np.concatenate([r.snapshots[s] for r in results]) for s in first.snapshots},
+    )
+
+
 def merge_results(results) -> TrainResult:
     """Concatenate runs along the instance axis, ordered by feature probability (stable)."""
     if len(results) == 1:
         return results[0]
-    p = np.concatenate([r.feature_probability for r in results])
-    order = np.argsort(p, kind="stable")
-    first = results[0]
-    snapshots = {s: np.concatenate([r.snapshots[s] for r in results])[order] for s in first.snapshots}
+    merged = concatenate_results(results)
+    order = np.argsort(merged.feature_probability, kind="stable")
     return dataclasses.replace(
-        first,
-        W=np.concatenate([r.W for r in results])[order],
-        b=np.concatenate([r.b for r in results])[order],
-        loss=np.concatenate([r.loss for r in results], axis=1)[:, order],
-        feature_probability=p[order],
-        seed=np.concatenate([r.seed for r in results])[order],
-        snapshots=snapshots,
+        merged,
+        W=merged.W[order],
+        b=merged.b[order],
+        loss=merged.loss[:, order],
+        feature_probability=merged.feature_probability[order],
+        seed=merged.seed[order],
+        snapshots={s: w[order] for s, w in merged.snapshots.items()},
     )

@@ -40,15 +40,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from tms.core.artifacts import write_text_atomic
 from tms.core.config import RunConfig, feature_probabilities
 from tms.core.errors import TrainingDiverged
-from tms.core.result import TrainResult
 from tms.core.structure import FeatureStructure
-from tms.core.sweeps import expected_nonzero
+from tms.core.sweeps import concatenate_results, expected_nonzero
 from tms.core.train import train
 from tms.run.apps import RunnerConfig
 from tms.run.cache import RunCache, cached_train, run_key
@@ -207,22 +205,8 @@ def run_jobs(
     merged = {}
     for job in jobs:
         parts = [results[piece.ident] for piece in shards(job, runner.models_per_job)]
-        merged[job.key] = parts[0] if len(parts) == 1 else concatenate_models(parts)
+        merged[job.key] = concatenate_results(parts)
     return merged
-
-
-def concatenate_models(parts: list) -> TrainResult:
-    """Shards of one run, in model order, as one result."""
-    first = parts[0]
-    return dataclasses.replace(
-        first,
-        W=np.concatenate([r.W for r in parts]),
-        b=np.concatenate([r.b for r in parts]),
-        loss=np.concatenate([r.loss for r in parts], axis=1),
-        feature_probability=np.concatenate([r.feature_probability for r in parts]),
-        seed=np.concatenate([r.seed for r in parts]),
-        snapshots={s: np.concatenate([r.snapshots[s] for r in parts]) for s in first.snapshots},
-    )
 
 
 class FailureLog:
