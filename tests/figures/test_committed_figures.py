@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tms.core.artifacts import load_arrays
+from tms.core.result import split_prefixed
 from tms.figures import FIGURES, figure, load_result, names
-from tms.figures.base import split_prefixed
 
 FIG = ROOT / "figures"
 SUMMARY = json.loads((FIG / "summary.json").read_text())

@@ -12,10 +12,9 @@ import dataclasses
 import json
 from pathlib import Path
 
-from tms.core.artifacts import ArtifactError, load_arrays
-from tms.core.completion import check_file
+from tms.core.artifacts import ArtifactError
 from tms.core.config import run_config_from_dict
-from tms.core.result import TrainResult
+from tms.core.result import TrainResult, load_part
 from tms.core.train import train_instances
 
 
@@ -25,17 +24,7 @@ def saved_result(source, part: str | None = None) -> TrainResult:
     if isinstance(source, TrainResult):
         return source
     path = Path(source)
-    if path.is_dir():
-        path = path / "weights.npz"
-    check_file(path)
-    arrays = load_arrays(path)
-    if part is None and "W" in arrays:
-        return TrainResult.from_arrays(arrays, source=str(path))
-    parts = sorted({k.split(".", 1)[0] for k in arrays if k.endswith(".W") and "control" not in k})
-    if part not in parts:
-        raise ValueError(f"{path}: pick a part with part=; it has {', '.join(parts) or 'none'}")
-    prefix = f"{part}."
-    return TrainResult.from_arrays({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}, str(path))
+    return load_part(path / "weights.npz" if path.is_dir() else path, part)
 
 
 def replay(source, model: int, snapshot_steps=(), part: str | None = None, backend: str | None = None) -> TrainResult:

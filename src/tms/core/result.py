@@ -127,6 +127,29 @@ class TrainResult:
         return FeatureSampler(structure, self.feature_probability, model_keys(self.seed), step=step, device=device)
 
 
+def split_prefixed(arrays, prefix: str) -> dict:
+    """Keys 'prefix.key' of a multi-part npz (a figure of several parts) -> {key: array}."""
+    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
+
+
+def load_part(path, part: str | None = None) -> TrainResult:
+    """A run artifact npz as a TrainResult, or with ``part`` one part of a figure npz of several
+    ('<part>.<key>' arrays). Refuses (ArtifactError) a file its folder's completion marker does
+    not vouch for, a part it lacks, and, without ``part``, a figure of several parts."""
+    check_file(path)
+    arrays = load_arrays(path)
+    have = sorted({k.split(".", 1)[0] for k in arrays if "." in k})
+    if part is None:
+        if "W" not in arrays and have:
+            raise ArtifactError(f"{path}: a figure of several parts; pick one of its parts: {', '.join(have)}")
+        return TrainResult.from_arrays(arrays, source=str(path))
+    found = split_prefixed(arrays, part)
+    if not found:
+        listed = ", ".join(have) if have else "none (a one-part figure: load it without a prefix)"
+        raise ArtifactError(f"{path}: no part {part!r}; its parts: {listed}")
+    return TrainResult.from_arrays(found, source=f"{path} [{part}]")
+
+
 def _inconsistency(a: dict) -> str | None:
     """What makes these arrays no run of the model (shapes that disagree, unknown set kinds)."""
     W = a["W"]

@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-from tms.core.artifacts import ArtifactError, load_arrays
-from tms.core.completion import check_file
-from tms.core.result import TrainResult
+from tms.core.result import TrainResult, load_part
 from tms.figures import (
     anticorrelated_pairs,
     collapse_transition,
@@ -25,7 +23,6 @@ from tms.figures import (
     local_orthogonal_basis,
     sparsity_sweep,
 )
-from tms.figures.base import split_prefixed
 from tms.figures.report import summary_markdown as _summary_markdown
 
 FIGURES = [
@@ -62,16 +59,7 @@ def load_result(npz_path, prefix: str | None = None) -> TrainResult:
     """A figure npz (or one part of it, e.g. prefix="correlated_pairs" in sparsity_sweep.npz) as a
     TrainResult. Refuses (ArtifactError) an npz that its folder's completion marker does not vouch
     for: a figures run that did not finish, or a file replaced since."""
-    check_file(npz_path)
-    arrays = load_arrays(npz_path)
-    if prefix is None:
-        return TrainResult.from_arrays(arrays, source=str(npz_path))
-    part = split_prefixed(arrays, prefix)
-    if not part:
-        have = sorted({k.split(".", 1)[0] for k in arrays if "." in k})
-        listed = ", ".join(have) if have else "none (a one-part figure: load it without a prefix)"
-        raise ArtifactError(f"{npz_path}: no part {prefix!r}; its parts: {listed}")
-    return TrainResult.from_arrays(part, source=f"{npz_path} [{prefix}]")
+    return load_part(npz_path, prefix)
 
 
 __all__ = ["FIGURES", "figure", "load_result", "names", "summary_markdown"]

@@ -104,11 +104,6 @@ def prefixed_arrays(results: dict, parts) -> dict:
     return arrays
 
 
-def split_prefixed(arrays, prefix: str) -> dict:
-    """Keys 'prefix.key' of a multi-part npz -> {key: array}."""
-    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
-
-
 def setup_summary(arrays) -> dict:
     """What was trained, read off the arrays: layout, n, m, 1 - S, steps, models."""
     W = arrays["W"]

@@ -20,9 +20,10 @@ from tms.analysis.basis import basis_metrics
 from tms.analysis.claims import LOCAL_BASIS_RATIO
 from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, check_int
 from tms.core.errors import ConfigError
+from tms.core.result import split_prefixed
 from tms.core.seeds import derive_seed
 from tms.core.structure import set_count
-from tms.figures.base import Figure, Part, prefixed_arrays, split_prefixed
+from tms.figures.base import Figure, Part, prefixed_arrays
 from tms.figures.plot_curves import plot_local_basis_scaling
 from tms.figures.settings import FigureSettings, check_sweep
 from tms.figures.tables import num_ci, p_value, pct, pct_ci

@@ -17,8 +17,9 @@ import numpy as np
 from tms.analysis import stats
 from tms.analysis.claims import CLAIMS
 from tms.analysis.sweep import sweep_points
+from tms.core.result import split_prefixed
 from tms.core.structure import describe_layout
-from tms.figures.base import Figure, Part, prefixed_arrays, run_config, split_prefixed
+from tms.figures.base import Figure, Part, prefixed_arrays, run_config
 from tms.figures.plot_curves import plot_sparsity_sweep
 from tms.figures.settings import check_setup, check_sweep
 from tms.figures.tables import pct_ci
