@@ -107,27 +107,41 @@ def collapsed(W, set_id, threshold: float = COLLAPSE_COS) -> np.ndarray:
     return np.stack(out, 1)
 
 
-def side_by_side(W, set_id) -> np.ndarray:
-    """(I,) for 2D models: in the angular order of represented directions, the features of
-    every non-collapsed set with all features represented are circular neighbours."""
+def sets_adjacent(W, set_id) -> np.ndarray:
+    """(I,) for 2D models: in the circular angular order of all n feature directions, the
+    features of every set occupy one contiguous arc (sets of any size). A model with an
+    unrepresented feature has no such order of all features and gets False."""
     W = _batched(W)
-    assert W.shape[1] == 2, "side_by_side needs 2D models (m = 2)"
-    rep = represented(W)
-    coll = collapsed(W, set_id)
-    members = set_members(set_id)
-    angle = np.arctan2(W[:, 1, :], W[:, 0, :])  # (I, n)
-    result = np.ones(W.shape[0], dtype=bool)
-    for i in range(W.shape[0]):
-        shown = np.flatnonzero(rep[i])
-        order = shown[np.argsort(angle[i, shown])]
-        position = {f: k for k, f in enumerate(order)}
-        for s_idx, s in enumerate(members):
-            if coll[i, s_idx] or not rep[i, s].all() or len(s) != 2:
-                continue
-            gap = abs(position[s[0]] - position[s[1]])
-            if gap not in (1, len(order) - 1):
-                result[i] = False
+    if W.shape[1] != 2:
+        raise ValueError(f"sets_adjacent needs 2D models (m = 2); got m = {W.shape[1]}")
+    set_id = np.asarray(set_id)
+    I, _, n = W.shape
+    order = np.argsort(np.arctan2(W[:, 1, :], W[:, 0, :]), axis=1, kind="stable")  # (I, n) features by angle
+    position = np.argsort(order, axis=1)  # (I, n) each feature's place in that order
+    successor = np.take_along_axis(order, (position + 1) % n, axis=1)  # (I, n) the next feature round
+    result = represented(W).all(1)
+    for s in set_members(set_id):
+        # a contiguous arc has exactly one member whose successor leaves the set (none if it is everything)
+        leaves = (set_id[successor[:, s]] != set_id[s[0]]).sum(1)
+        result &= leaves <= 1
     return result
+
+
+def angular_gaps(W) -> np.ndarray:
+    """(I, n) for 2D models: the angles in degrees between circularly consecutive directions of
+    all n features (they sum to 360)."""
+    W = _batched(W)
+    if W.shape[1] != 2:
+        raise ValueError(f"angular_gaps needs 2D models (m = 2); got m = {W.shape[1]}")
+    angle = np.sort(np.degrees(np.arctan2(W[:, 1, :], W[:, 0, :])), axis=1)
+    return np.diff(np.concatenate([angle, angle[:, :1] + 360.0], axis=1), axis=1)
+
+
+def regular_polygon_deviation(W) -> np.ndarray:
+    """(I,) for 2D models: the largest |gap - 360/n| in degrees between consecutive feature
+    directions (0 for a regular n-gon; unrepresented features count as directions too)."""
+    gaps = angular_gaps(W)
+    return np.abs(gaps - 360.0 / gaps.shape[1]).max(1)
 
 
 def mean_abs_cos_within_between(W, set_id):

@@ -153,3 +153,36 @@ def compare_paired(model_flags, control_flags) -> dict:
         "only_control": only_b,
         "verdict": None if frac is None else verdict(frac, frac_ci, ctrl, p),
     }
+
+
+PERMUTATIONS = 10_000
+
+
+def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict:
+    """Two independent groups of values (e.g. the losses of collapsed and of strict models):
+    each mean with its interval, the difference mean(a) - mean(b) with a 95% percentile-
+    bootstrap interval (each group resampled on its own) and a two-sided permutation p-value
+    (``PERMUTATIONS`` relabellings from a fixed seed, p = (hits + 1) / (PERMUTATIONS + 1)).
+    Values None where a group is empty."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    out = {"n_a": int(a.size), "n_b": int(b.size)}
+    out["mean_a"], out["mean_a_ci95"] = mean_ci(a, resamples, seed)
+    out["mean_b"], out["mean_b_ci95"] = mean_ci(b, resamples, seed)
+    if a.size == 0 or b.size == 0:
+        return {**out, "difference": None, "difference_ci95": [None, None], "p": None}
+    rng = np.random.default_rng(seed)
+    boot = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[rng.integers(0, b.size, (resamples, b.size))].mean(1)
+    observed = a.mean() - b.mean()
+    pooled = np.concatenate([a, b])
+    hits = 0
+    for _ in range(PERMUTATIONS // 1000):  # in blocks: 1000 permutations x (n_a + n_b) at a time
+        perm = rng.permuted(np.broadcast_to(pooled, (1000, pooled.size)), axis=1)
+        hits += int((np.abs(perm[:, : a.size].mean(1) - perm[:, a.size :].mean(1)) >= abs(observed) - 1e-15).sum())
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return {
+        **out,
+        "difference": float(observed),
+        "difference_ci95": [float(lo), float(hi)],
+        "p": (hits + 1) / (PERMUTATIONS + 1),
+    }

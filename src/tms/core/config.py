@@ -23,6 +23,7 @@ KINDS = ("independent", "correlated", "anticorrelated")
 SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
 BACKENDS = ("auto", "fused", "torch")
+INITS = ("per_model", "colab")
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 MAX_STEPS = 2**62  # steps are counted in int64
 FLOAT32_MAX = 3.4028234663852886e38  # every number that reaches the float32 model must fit
@@ -48,6 +49,10 @@ class DataConfig:
     feature_probability: float = 0.05
     # When non-empty, replaces `feature_probability`: one block of `n_instances` models per value.
     feature_probabilities: list[float] = field(default_factory=list)
+    # Every unit is active with probability rate_scale x p. The feature probability p still names
+    # the point and seeds the models, so a control at a lower rate (tms.core.controls) keeps the
+    # initialisations of the models it controls.
+    rate_scale: float = 1.0
 
     def __post_init__(self):
         # Notebook users may pass plain dicts; turn them into FeatureSets (validate() checks them).
@@ -63,6 +68,12 @@ class ModelConfig:
     importance_decay: float = 1.0
     # Explicit importance vector of length n; overrides importance_decay when set.
     importance: list[float] | None = None
+    # W is normal with std init_scale x the Xavier std of `init`; b starts at 0.
+    # "per_model": Xavier of one (m, n) model, sqrt(2 / (m + n)), whatever else trains with it.
+    # "colab": Xavier of the whole (instances, m, n) tensor, sqrt(2 / (m n + I n)) for the run's
+    #   I models, the convention of the paper's colab and of ARENA (it shrinks as I grows).
+    init: str = "per_model"
+    init_scale: float = 1.0
 
 
 @dataclass
@@ -153,6 +164,7 @@ def validate_data(data: DataConfig, prefix: str = "data") -> None:
     many = len(data.feature_probabilities) > 0
     name = f"{prefix}.feature_probabilities" if many else f"{prefix}.feature_probability"
     check_probabilities(feature_probabilities(data), name)
+    check_number(data.rate_scale, f"{prefix}.rate_scale", "in (0, 1]", lambda x: 0 < x <= 1)
 
 
 def check_probabilities(values, field_name: str) -> None:
@@ -186,6 +198,15 @@ def validate_model(model: ModelConfig, n: int, prefix: str = "model") -> None:
         _check(got == n, f"{prefix}.importance", f"has length {got}; must have length n = {n} (one per feature)")
         ok = all(is_number(v) and 0 <= v <= FLOAT32_MAX for v in model.importance)
         _check(ok, f"{prefix}.importance", f"entries must be numbers in [0, {FLOAT32_MAX:.3g}] (they are float32)")
+    _check_choice(model.init, f"{prefix}.init", INITS)
+    check_number(model.init_scale, f"{prefix}.init_scale", "in (0, 1e6]", lambda x: 0 < x <= 1e6)
+
+
+def init_std(model: ModelConfig, n: int, instances: int) -> float:
+    """The std of W's initial entries for a run of ``instances`` models with n features."""
+    m = model.m
+    base = math.sqrt(2.0 / (m + n)) if model.init == "per_model" else math.sqrt(2.0 / (m * n + instances * n))
+    return base * model.init_scale
 
 
 def resolved_backend(train: TrainConfig) -> str:

@@ -16,13 +16,15 @@ from torch import nn
 from tms.core.config import MAX_SEED
 
 
-def init_weights(seeds: Sequence[int], m: int, n: int, device="cpu"):
-    """Xavier-normal W per single (m, n) model, seeded per instance; b = 0.
+def init_weights(seeds: Sequence[int], m: int, n: int, device="cpu", std: float | None = None):
+    """Normal W per single (m, n) model, seeded per instance; b = 0.
 
-    The fan is (m, n), never the instance count, so a model's init does not depend on
-    how many other models share the batch. Returns W (I, m, n), b (I, n).
+    ``std`` defaults to Xavier of one (m, n) model, sqrt(2 / (m + n)): the fan is never the
+    instance count, so a model's init does not depend on how many other models share the batch
+    (``tms.core.config.init_std`` gives the std a run's ``model.init`` and ``init_scale`` ask
+    for). Returns W (I, m, n), b (I, n).
     """
-    std = math.sqrt(2.0 / (m + n))
+    std = math.sqrt(2.0 / (m + n)) if std is None else float(std)
     W = torch.stack([torch.randn((m, n), generator=torch.Generator().manual_seed(int(s))) for s in seeds]).mul_(std)
     return W.to(device), torch.zeros((len(seeds), n), device=device)
 

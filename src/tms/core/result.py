@@ -124,7 +124,16 @@ class TrainResult:
         from tms.core.structure import FeatureStructure
 
         structure = FeatureStructure.from_sets(self.feature_sets())
-        return FeatureSampler(structure, self.feature_probability, model_keys(self.seed), step=step, device=device)
+        rate = self.feature_probability * self.rate_scale
+        return FeatureSampler(structure, rate, model_keys(self.seed), step=step, device=device)
+
+    @property
+    def rate_scale(self) -> float:
+        """The run's ``data.rate_scale`` (units are active with probability rate_scale x p); 1
+        for artifacts that do not record their config."""
+        import json
+
+        return float(json.loads(self.config)["data"].get("rate_scale", 1.0)) if self.config else 1.0
 
 
 def split_prefixed(arrays, prefix: str) -> dict:

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import torch
 
-from tms.core.config import RunConfig, resolved_backend, validate
+from tms.core.config import RunConfig, feature_probabilities, init_std, resolved_backend, validate
 from tms.core.errors import TrainingDiverged
 from tms.core.features import FeatureSampler
 from tms.core.instances import importance_vector, instance_layout
@@ -66,6 +66,13 @@ class AdamW:
         torch._foreach_addcdiv_(self.params, self.m, denom, -lr / bc1)
 
 
+def run_init_std(cfg: RunConfig) -> float:
+    """The initial std of W for every model of ``cfg``: the "colab" init counts all the run's
+    models (n_instances x feature probabilities), however they are split into shards."""
+    structure = FeatureStructure.from_sets(cfg.data.sets)
+    return init_std(cfg.model, structure.n, cfg.n_instances * len(feature_probabilities(cfg.data)))
+
+
 def log_spaced_steps(steps: int, count: int) -> list:
     """About ``count`` steps from 0 to ``steps`` for snapshots: 0, then log-spaced up to ``steps``."""
     if steps < 1:
@@ -107,8 +114,8 @@ def train(cfg: RunConfig, snapshot_steps=(), label: str = "train", models=None) 
 
 def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "train", numbers=None) -> TrainResult:
     """Train one model per (feature probability p[i], initialisation seed seeds[i]) with the
-    structure, model and recipe of ``cfg`` (its n_instances, seed and feature probabilities
-    are not used). A model's weights depend on its own (p, seed) and the recipe only.
+    structure, model and recipe of ``cfg`` (its seed and feature probabilities are not used;
+    its model count only sizes the "colab" init). A model's weights depend on its own (p, seed) and the recipe only.
     ``numbers`` (default 0, 1, ...) is what errors call the models."""
     validate(cfg)
     p = np.asarray(p, dtype=np.float64).reshape(-1)
@@ -122,7 +129,8 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     window = _window(cfg.train.steps, cfg.train.log_every)
     fit = _train_fused if resolved_backend(cfg.train) == "fused" else _train_torch
     bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
-    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, p, seeds, importance, snapshot_steps, window, bar)
+    rate = p * cfg.data.rate_scale  # (I,) probability that a unit is active
+    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, rate, seeds, importance, snapshot_steps, window, bar)
     bar.close()
     if bad is not None:
         step, j = bad
@@ -159,7 +167,7 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
     kernel.ensure_fresh_cache()
     kernel.use_threads(torch.get_num_threads())
     tc = cfg.train
-    W, b = (t.numpy() for t in init_weights(seeds, cfg.model.m, structure.n))
+    W, b = (t.numpy() for t in init_weights(seeds, cfg.model.m, structure.n, std=run_init_std(cfg)))
     I, m, n = W.shape
     moments = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)]
     keys = model_keys(seeds)
@@ -199,7 +207,7 @@ def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window
     tc = cfg.train
     device = torch.device(tc.device)
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
-    W, b = init_weights(seeds, cfg.model.m, structure.n, device)  # (I, m, n), (I, n)
+    W, b = init_weights(seeds, cfg.model.m, structure.n, device, run_init_std(cfg))  # (I, m, n), (I, n)
     sampler = FeatureSampler(structure, p, model_keys(seeds), device=device)
     opt = AdamW([W, b], tc.weight_decay)
     span = window * max(1, FLUSH_STEPS // window)  # steps held before losses are checked

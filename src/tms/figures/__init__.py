@@ -18,10 +18,12 @@ from tms.figures import (
     collapse_transition,
     correlated_pairs,
     correlated_three_sets,
+    init_robustness,
     learning_dynamics,
     local_basis_scaling,
     local_orthogonal_basis,
     sparsity_sweep,
+    training_recipes,
 )
 from tms.figures.report import summary_markdown as _summary_markdown
 
@@ -32,8 +34,11 @@ FIGURES = [
     local_orthogonal_basis.FIGURE,
     learning_dynamics.FIGURE,
     sparsity_sweep.FIGURE,
+    sparsity_sweep.SMALL_INIT,
     collapse_transition.FIGURE,
     local_basis_scaling.FIGURE,
+    init_robustness.FIGURE,
+    training_recipes.FIGURE,
 ]
 
 

@@ -14,4 +14,5 @@ FIGURE = ClaimFigure(
     "Anticorrelated features get opposite directions",
     setup="anticorrelated_pairs",
     claim="anticorrelated_pairs",
+    continued=True,
 )

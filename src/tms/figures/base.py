@@ -19,6 +19,7 @@ share initialisations, while each model and its independent-feature control shar
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,7 @@ class Part:
     control: bool
     sweep: tuple | None = None
     snapshot_steps: tuple = ()  # W snapshots of the model runs (never of the control)
+    models: tuple | None = None  # (first, stop): train only these of the run's models
 
     def runs(self, control: bool = False) -> list:
         """The RunConfigs to train, in group order: the model's or the control's."""
@@ -76,6 +78,15 @@ def run_config(settings: FigureSettings, setup: str, seed_label: str, n_instance
         n_instances=n_instances,
         seed=derive_seed(settings.seed, seed_label),
     )
+
+
+def continued_config(cfg: RunConfig, factor: int) -> RunConfig:
+    """``cfg`` trained for ``factor`` x the steps: the same models on the same batches, so with a
+    constant schedule its first ``cfg.train.steps`` steps are ``cfg``'s run (bit for bit on the
+    fused backend) and the rest continue it, optimiser state included."""
+    out = copy.deepcopy(cfg)
+    out.train.steps = cfg.train.steps * factor
+    return out
 
 
 def merged(results: dict, part: str = "", control: bool = False):
@@ -115,7 +126,31 @@ def setup_summary(arrays) -> dict:
         "feature_probability": float(p[0]) if len(p) == 1 else p.tolist(),
         "steps": int(arrays["loss_step"][-1]) if len(arrays["loss_step"]) else 0,
         "n_instances": int(W.shape[0]),
+        **recipe_summary(arrays),
     }
+
+
+def recipe_summary(arrays) -> dict:
+    """The training choices that decide which minimum a model reaches, from the recorded config."""
+    if "config" not in arrays:
+        return {}
+    cfg = json.loads(str(arrays["config"]))
+    return {
+        "init": cfg["model"].get("init", "per_model"),
+        "init_scale": cfg["model"].get("init_scale", 1.0),
+        "lr": cfg["train"]["lr"],
+        "batch": cfg["train"]["batch"],
+        "schedule": cfg["train"]["schedule"],
+    }
+
+
+def recipe_words(setup: dict) -> str:
+    """E.g. 'init per-model Xavier ×1, lr 0.001, 10,000 steps'."""
+    init = {"per_model": "per-model Xavier", "colab": "whole-tensor (colab) Xavier"}.get(setup.get("init"), "?")
+    words = f"init {init} ×{setup.get('init_scale', 1.0):g}" if "init" in setup else ""
+    if "lr" in setup:
+        words += f", lr {setup['lr']:g}"
+    return f"{words}, {setup['steps']:,} steps".lstrip(", ")
 
 
 @dataclass(frozen=True)
@@ -149,3 +184,7 @@ class Figure:
 
     def finding(self, entry: dict) -> str:
         return ""
+
+    def further(self, entry: dict) -> list:
+        """Rows of the further-claims table (claims measured on this figure's models)."""
+        return []

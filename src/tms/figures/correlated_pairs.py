@@ -14,4 +14,5 @@ FIGURE = ClaimFigure(
     "Correlated features get orthogonal directions",
     setup="correlated_pairs",
     claim="correlated_pairs",
+    continued=True,
 )

@@ -14,4 +14,5 @@ FIGURE = ClaimFigure(
     "Correlated sets that cannot be orthogonal sit side by side (ringed: collapsed)",
     setup="correlated_three_sets",
     claim="correlated_three_sets",
+    continued=True,
 )

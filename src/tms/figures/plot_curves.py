@@ -227,3 +227,61 @@ def plot_metric_by_param(agg, metric: str, param: str):
         ax.set_title(f"{metric} by {param} ({len(ys)} jobs)")
         fig.tight_layout()
     return fig
+
+
+def plot_robustness(entry: dict, title: str = ""):
+    """One panel per claim: the strict fraction (model, solid, with 95% intervals) and the
+    control's (dashed, band) for each variant, with the model's collapsed and dropped fractions
+    (thin). Variants with a multiplier (``variant_x``) go on a log axis, others side by side."""
+    claims = entry["claims"]
+    xs = entry["variant_x"]
+    numeric = all(x is not None for x in xs)
+    positions = np.asarray(xs, dtype=float) if numeric else np.arange(len(xs), dtype=float)
+    columns = min(len(claims), 5)
+    with style():
+        fig = Figure(figsize=(3.1 * columns, 3.6))
+        axes = np.atleast_1d(fig.subplots(1, columns, sharey=True))
+        for ax, (name, rows) in zip(axes, claims.items()):
+            at = {r["variant"]: k for k, r in enumerate(rows)}
+            x = np.asarray([positions[entry["variants"].index(v)] for v in at])
+
+            def series(key, rows=rows):
+                return np.asarray([r[key] if r[key] is not None else np.nan for r in rows], dtype=float)
+
+            y, ci = series("fraction"), np.asarray([r["fraction_ci95"] for r in rows], dtype=float)
+            ax.errorbar(x, y, yerr=[y - ci[:, 0], ci[:, 1] - y], fmt="-o", ms=4, capsize=2.5, color="C0", label="model: strict")
+            if rows and "control_fraction" in rows[0]:
+                cy = series("control_fraction")
+                cci = np.asarray([r["control_fraction_ci95"] for r in rows], dtype=float)
+                ax.plot(x, cy, "--", color="C3", lw=1.2, label="control: strict")
+                ax.fill_between(x, cci[:, 0], cci[:, 1], color="C3", alpha=0.12, lw=0)
+            for outcome, color in (("collapsed", "C1"), ("dropped", "C2")):
+                f = np.asarray([r["outcomes"][outcome]["fraction"] for r in rows], dtype=float)
+                ax.plot(x, f, ":", color=color, lw=1.1, marker=".", label=f"model: {outcome}")
+            for r, xx in zip(rows, x):
+                if r.get("verdict") == "reproduced":
+                    ax.annotate("✓", (xx, 1.02), ha="center", fontsize=9, color="C0")
+            if numeric:
+                ax.set_xscale("log")
+                ax.axvline(1.0, color="0.6", lw=0.8)
+            else:
+                ax.set_xticks(positions, entry["variants"], fontsize=8)
+            ax.set_title(CLAIM_TITLES.get(name, name), fontsize=9.5)
+            ax.set_ylim(-0.03, 1.08)
+            ax.grid(alpha=0.3, which="both")
+            ax.set_xlabel(entry["axis"], fontsize=8.5)
+        axes[0].set_ylabel("fraction of models")
+        axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        note = "✓: reproduced (beats its paired control, p < 0.01, lower bound ≥ 50%); bars and bands: 95% Wilson"
+        fig.suptitle(f"{title}\n{note}", fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+CLAIM_TITLES = {
+    "correlated_pairs": "orthogonal (2 correlated pairs)",
+    "anticorrelated_pairs": "opposite (2 anticorrelated pairs)",
+    "correlated_three_sets": "side by side (3 correlated pairs)",
+    "local_orthogonal_basis": "local bases (2 sets of 10, m=10)",
+    "learning_dynamics": "octahedron (2 sets of 3, m=3)",
+}

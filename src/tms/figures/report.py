@@ -1,9 +1,14 @@
-"""summary.md: the shared claims table, each other figure's section, then the findings."""
+"""summary.md: the headline (claims, further claims, robustness, findings, rules), then the
+detail: each other figure's section. The README's results block is the headline (``headline``)."""
 
 from __future__ import annotations
 
 from tms.analysis import stats
-from tms.figures.claim_figure import CLAIMS_HEADER
+from tms.analysis.claims import HEXAGON_RARE, HEXAGON_TOLERANCE_DEG
+from tms.analysis.failures import MIN_GROUP
+from tms.figures.claim_figure import CLAIMS_HEADER, FURTHER_HEADER
+
+DETAIL = "### In detail"
 
 VERDICT_RULE = (
     f"*reproduced* when the model shows the geometry more often than its control, paired by seed "
@@ -12,6 +17,60 @@ VERDICT_RULE = (
     f"under {stats.MAJORITY:.0%}; *less often than the control* when the control wins at p < {stats.ALPHA}; "
     f"otherwise *not distinguishable from the control*."
 )
+OUTCOME_RULE = (
+    "Every model has one outcome: *dropped* (some feature has ‖Wᵢ‖ < 0.5), else *collapsed* (a set's features "
+    "within 20° of one direction), else *strict* (the geometry holds) or *other*. Headline fractions count strict "
+    "models. A control keeps each feature's marginal rate with independent features (1−S, or (1−S)/k in an "
+    "anticorrelated set of k), the same n, m and initialisation seeds."
+)
+FURTHER_RULE = (
+    f"Losses are each model's expected loss from its saved W and b (presence patterns enumerated, values from "
+    f"4,096 fixed draws per pattern; error under 2%). A failure claim is *reproduced* when the failed models' mean "
+    f"loss exceeds the strict models' (difference's 95% bootstrap interval above 0, permutation p < {stats.ALPHA}), "
+    f"shown where both groups have ≥ {MIN_GROUP} models. Hexagon: every angular gap within "
+    f"{HEXAGON_TOLERANCE_DEG:g}° of 60°; the sentence is *reproduced* when the controls' 95% upper bound is under "
+    f"{HEXAGON_RARE:.0%}, *contradicted* when the lower bound is over it. Failed minima *persist* when the upper "
+    f"bound of the fraction that changes outcome is under 50%."
+)
+
+
+def _verdict_list(pairs: list, base: str) -> str:
+    if not pairs:
+        return "–"
+    same = sum(v == base for _, v in pairs)
+    differ = [f"{label}: {v}" for label, v in pairs if v != base]
+    return f"{same} of {len(pairs)} agree" + (f" ({'; '.join(differ)})" if differ else "")
+
+
+def robustness_markdown(rows: list) -> list:
+    if not rows:
+        return []
+    lines = [
+        "",
+        "**Robustness: does each verdict survive a change of recipe?** The paper figure's verdict (default recipe), "
+        "then how many retrained variants agree with it (`init_robustness`, `training_recipes`, each on fresh seeds), "
+        "and the sparsity-sweep points whose ✓ changes at the small init.",
+        "",
+        "| claim | paper figure | init scale | learning rate and steps | sweep ✓ changed at small init | survives all |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        flips = (
+            f"{len(r['sweep_flips'])} of {len(r['sweep_points'])}"
+            + (f" (1−S = {', '.join(f'{x:g}' for x in r['sweep_flips'])})" if r["sweep_flips"] else "")
+            if r["sweep_points"]
+            else "–"
+        )
+        lines.append(
+            f"| {r['claim'].replace('_', ' ')} | {r['figure_verdict']} | {_verdict_list(r['init'], r['figure_verdict'])} "
+            f"| {_verdict_list(r['recipes'], r['figure_verdict'])} | {flips} | {'yes' if r['survives'] else '**no**'} |"
+        )
+    return lines
+
+
+def headline(summary_md: str) -> str:
+    """The part of summary.md the README shows: everything before the detail sections."""
+    return summary_md.split(f"\n{DETAIL}\n", 1)[0].strip("\n") + "\n"
 
 
 def summary_markdown(summary: dict, figures) -> str:
@@ -19,12 +78,17 @@ def summary_markdown(summary: dict, figures) -> str:
     order the entries come in (summary.json is written with sorted keys)."""
     entries = [(f, summary["figures"][f.name]) for f in figures if f.name in summary["figures"]]
     rows = [f.markdown(e)[0] for f, e in entries if f.table == "claims"]
-    lines = CLAIMS_HEADER + rows if rows else []
-    for f, e in entries:
-        if f.table != "claims":
-            lines += f.markdown(e)
+    lines = CLAIMS_HEADER + rows + ["", OUTCOME_RULE] if rows else []
+    further = [row for f, e in entries for row in f.further(e)]
+    if further:
+        lines += ["", "**Further claims, measured on the same models:**", ""] + FURTHER_HEADER + further
+        lines += ["", FURTHER_RULE]
+    lines += robustness_markdown(summary.get("robustness", []))
     findings = [text for f, e in entries if (text := f.finding(e))]
     if findings:
         lines += ["", "**Findings, computed from the numbers above:**", ""] + [f"- {text}" for text in findings]
     lines += ["", f"Verdict rule: {VERDICT_RULE}"]
+    detail = [line for f, e in entries if f.table != "claims" for line in f.markdown(e)]
+    if detail:
+        lines += ["", DETAIL] + detail
     return "\n".join(lines).strip("\n") + "\n"

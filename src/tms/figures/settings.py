@@ -20,6 +20,7 @@ from tms.core.config import (
     validate_data,
     validate_model,
 )
+from tms.core.controls import marginal_share
 from tms.core.errors import ConfigError
 
 
@@ -56,6 +57,33 @@ class ScalingConfig:
 
 
 @dataclass
+class ContinuationConfig:
+    """The first ``n_instances`` models of each 2D claim figure trained on to ``factor`` x the
+    steps: the same models and batches, so (with a constant schedule) a continuation."""
+
+    n_instances: int = 64
+    factor: int = 3
+
+
+@dataclass
+class InitRobustnessConfig:
+    """init_robustness: every paper claim at its figure's 1 - S, for each init scale (a multiplier
+    on the per-model Xavier std), ``n_instances`` models and paired controls per point."""
+
+    scales: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
+    n_instances: int = 128
+
+
+@dataclass
+class RecipesConfig:
+    """training_recipes: the 2D claims with the learning rate and the step count changed, one at a time."""
+
+    lr_factors: list[float] = field(default_factory=lambda: [0.3, 3.0])
+    step_factors: list[int] = field(default_factory=lambda: [3])
+    n_instances: int = 128
+
+
+@dataclass
 class FigureSettings:
     """What the figures train and show: model counts, seeds, the training recipe, setups, sweeps."""
 
@@ -75,6 +103,11 @@ class FigureSettings:
     )
     learning_dynamics: LearningDynamicsConfig = field(default_factory=LearningDynamicsConfig)
     local_basis_scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    continued: ContinuationConfig = field(default_factory=ContinuationConfig)
+    init_robustness: InitRobustnessConfig = field(default_factory=InitRobustnessConfig)
+    training_recipes: RecipesConfig = field(default_factory=RecipesConfig)
+    # sparsity_sweep_small_init: the sparsity sweep again with init_scale this small.
+    small_init_scale: float = 0.2
 
 
 def check_sweep(sweep: SweepConfig, prefix: str) -> None:
@@ -106,6 +139,8 @@ def check_setup(
                 )
         if kind not in kinds:
             raise ConfigError(f"{where}.data.sets", f"has no {kind} set; this figure's claim is about {kind} sets")
+    if app.controls:
+        marginal_share(setup.data, f"{where}.data")  # the control needs one marginal rate
     if single and setup.data.feature_probabilities:
         raise ConfigError(
             f"{where}.data.feature_probabilities",

@@ -1,6 +1,10 @@
 """How often each predicted geometry appears, by sparsity: every paper claim's setup swept over
 1 - S, each point against its paired independent-feature control.
 
+``sparsity_sweep_small_init`` is the same sweep on its own seeds at ``small_init_scale`` (0.2 x
+the per-model Xavier std by default: std 0.10-0.12 in the 2D setups), to show which verdicts
+depend on the init.
+
 Regenerate it alone (its npz, png, svg and a one-figure summary) with::
 
     python -m experiments.correlated 'figures=[sparsity_sweep]' out_dir=/tmp/sparsity_sweep
@@ -17,6 +21,7 @@ import numpy as np
 from tms.analysis import stats
 from tms.analysis.claims import CLAIMS
 from tms.analysis.sweep import sweep_points
+from tms.core.config import check_number
 from tms.core.result import split_prefixed
 from tms.core.structure import describe_layout
 from tms.figures.base import Figure, Part, prefixed_arrays, run_config
@@ -30,23 +35,24 @@ PAPER = ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "l
 @dataclass(frozen=True)
 class SparsitySweep(Figure):
     claims: tuple = ()  # setup names; each is also the name of its claim and of its part
+    small_init: bool = False  # train at settings.small_init_scale x the per-model Xavier std
 
     def check(self, settings):
         for name in self.claims:
             check_setup(settings, name, m=CLAIMS[name].m, kind=CLAIMS[name].set_kind)
         check_sweep(settings.sparsity_sweep, "sparsity_sweep")
+        if self.small_init:
+            check_number(settings.small_init_scale, "small_init_scale", "in (0, 1e6]", lambda x: 0 < x <= 1e6)
 
     def parts(self, settings):
         sc = settings.sparsity_sweep
-        return [
-            Part(
-                geometry,
-                run_config(settings, geometry, f"{self.name}/{geometry}", sc.n_instances),
-                settings.controls,
-                sweep=(sc.feature_probabilities, sc.n_instances),
-            )
-            for geometry in self.claims
-        ]
+        parts = []
+        for geometry in self.claims:
+            cfg = run_config(settings, geometry, f"{self.name}/{geometry}", sc.n_instances)
+            if self.small_init:
+                cfg.model.init_scale = settings.small_init_scale
+            parts.append(Part(geometry, cfg, settings.controls, sweep=(sc.feature_probabilities, sc.n_instances)))
+        return parts
 
     def arrays(self, results, settings):
         return prefixed_arrays(results, self.claims)
@@ -103,3 +109,9 @@ class SparsitySweep(Figure):
 
 
 FIGURE = SparsitySweep("sparsity_sweep", "How often each predicted geometry appears, by sparsity", claims=PAPER)
+SMALL_INIT = SparsitySweep(
+    "sparsity_sweep_small_init",
+    "How often each predicted geometry appears, by sparsity, at a small init",
+    claims=PAPER,
+    small_init=True,
+)

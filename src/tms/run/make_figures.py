@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tms.analysis.robustness import robustness_table
 from tms.core import completion
 from tms.core.artifacts import load_arrays, write_json_atomic, write_npz_atomic, write_text_atomic
 from tms.core.config import validate
@@ -39,7 +40,7 @@ def figure_jobs(fig, app: FiguresConfig) -> list:
     jobs = []
     for part in fig.parts(app):
         for group, cfg in enumerate(part.runs()):
-            jobs.append(Job(JobKey(fig.name, part.name, False, group), cfg, part.snapshot_steps))
+            jobs.append(Job(JobKey(fig.name, part.name, False, group), cfg, part.snapshot_steps, part.models))
         if part.control:
             for group, cfg in enumerate(part.runs(control=True)):
                 jobs.append(Job(JobKey(fig.name, part.name, True, group), cfg))
@@ -89,6 +90,7 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
         entry = summary["figures"][fig.name] = fig.summarize(saved)
         pictures = save_figure(fig.draw(saved, entry, app), out / fig.name)
         written += [npz.name] + [path.name for path in pictures]
+    summary["robustness"] = robustness_table(summary["figures"])
     written += [write_json_atomic(out / "summary.json", summary).name]
     written += [write_text_atomic(out / "summary.md", summary_markdown(summary)).name]
     seconds = time.perf_counter() - start

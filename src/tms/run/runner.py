@@ -73,13 +73,14 @@ class Job:
 
 
 def shards(job: Job, models_per_job: int) -> list:
-    """The job as shards of at most ``models_per_job`` models (the job itself if it fits or 0)."""
-    total = job.config.n_instances * len(feature_probabilities(job.config.data))
-    if models_per_job <= 0 or total <= models_per_job:
+    """The job as shards of at most ``models_per_job`` models (the job itself if it fits or 0);
+    a job of some of its run's models (``job.models``) is split within them."""
+    first, stop = job.models or (0, job.config.n_instances * len(feature_probabilities(job.config.data)))
+    if models_per_job <= 0 or stop - first <= models_per_job:
         return [job]
     return [
-        dataclasses.replace(job, models=(lo, min(lo + models_per_job, total)))
-        for lo in range(0, total, models_per_job)
+        dataclasses.replace(job, models=(lo, min(lo + models_per_job, stop)))
+        for lo in range(first, stop, models_per_job)
     ]
 
 
