@@ -1,4 +1,5 @@
-"""Copy figures/summary.md into the README's results block.
+"""Copy the headline of figures/summary.md (everything before "### In detail") into the README's
+results block.
 
     python -m experiments.readme            # after python -m experiments.correlated
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from tms.core import completion
 from tms.core.artifacts import ArtifactError, write_text_atomic
+from tms.figures.report import headline
 from tms.run.readme import BEGIN, END, with_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +33,7 @@ def main() -> int:
     except ArtifactError as e:
         print(f"error: figures: {e}; rerun python -m experiments.correlated", file=sys.stderr)
         return 2
-    new = with_results(text, summary.read_text())
+    new = with_results(text, headline(summary.read_text()))
     if new != text:
         write_text_atomic(readme, new)
     print("README.md results block " + ("updated" if new != text else "already up to date"))

@@ -32,16 +32,40 @@ def test_collapse_threshold_is_twenty_degrees(gap, is_collapsed):
 THREE = np.array([0, 0, 1, 1, 2, 2])
 
 
-def test_side_by_side_when_every_set_is_a_pair_of_angular_neighbours():
+def test_sets_adjacent_when_every_set_is_a_pair_of_angular_neighbours():
     good = W_from_angles(0, 60, 120, 180, 240, 300)
     interleaved = W_from_angles(0, 120, 60, 180, 240, 300)  # set 0 is split by set 1
-    assert metrics.side_by_side(np.stack([good, interleaved]), THREE).tolist() == [True, False]
+    wraps = W_from_angles(330, 30, 90, 150, 200, 260)  # set 0 straddles the 0/360 seam
+    assert metrics.sets_adjacent(np.stack([good, interleaved, wraps]), THREE).tolist() == [True, False, True]
 
 
-def test_side_by_side_ignores_collapsed_sets():
-    W = W_from_angles(0, 5, 90, 200, 180, 270)  # set 0 collapsed; sets 1, 2 interleaved
-    W2 = W_from_angles(0, 5, 90, 150, 200, 270)  # set 0 collapsed; sets 1, 2 neighbours
-    assert metrics.side_by_side(np.stack([W, W2]), THREE).tolist() == [False, True]
+TRIPLES = np.array([0, 0, 0, 1, 1, 1])
+
+
+def test_sets_adjacent_judges_sets_of_three():
+    arcs = W_from_angles(0, 40, 80, 180, 220, 260)  # each triple one contiguous arc
+    split = W_from_angles(0, 40, 200, 180, 220, 260)  # the third of set 0 sits among set 1
+    alternating = W_from_angles(0, 120, 240, 60, 180, 300)  # sets alternate round the circle
+    got = metrics.sets_adjacent(np.stack([arcs, split, alternating]), TRIPLES).tolist()
+    assert got == [True, False, False]
+
+
+def test_sets_adjacent_is_false_when_a_feature_is_unrepresented():
+    W = W_from_angles(0, 60, 120, 180, 240, 300, norms=[1, 1, 1, 1, 1, 0.01])
+    assert metrics.sets_adjacent(W, THREE).tolist() == [False]
+
+
+def test_sets_adjacent_refuses_models_outside_the_plane():
+    with pytest.raises(ValueError, match="m = 2"):
+        metrics.sets_adjacent(np.ones((1, 3, 6)), THREE)
+
+
+def test_regular_polygon_deviation_is_the_worst_gap_from_sixty_degrees():
+    hexagon = W_from_angles(0, 60, 120, 180, 240, 300)
+    skewed = W_from_angles(0, 50, 120, 180, 240, 300)  # gaps 50 and 70
+    pairs = W_from_angles(0, 5, 120, 125, 240, 245)  # three collapsed pairs: gaps 5 and 115
+    got = metrics.regular_polygon_deviation(np.stack([hexagon, skewed, pairs]))
+    assert got == pytest.approx([0, 10, 55])
 
 
 def test_local_basis_ratio_separates_block_structure_from_uniform_overlap():

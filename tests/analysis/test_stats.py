@@ -326,3 +326,22 @@ def test_compare_paired_of_no_models_has_no_fraction_or_verdict():
 def test_compare_paired_rejects_unequal_shapes():
     with pytest.raises(ValueError, match="equal shapes"):
         stats.compare_paired([True, False, True], [True, False])
+
+
+def test_compare_means_separates_shifted_groups_and_not_equal_ones():
+    rng = np.random.default_rng(7)
+    shifted = stats.compare_means(rng.normal(1.0, 1.0, 60), rng.normal(0.0, 1.0, 80))
+    assert shifted["difference_ci95"][0] > 0 and shifted["p"] < 0.001
+    same = stats.compare_means(rng.normal(0.0, 1.0, 60), rng.normal(0.0, 1.0, 80))
+    assert same["difference_ci95"][0] < 0 < same["difference_ci95"][1] and same["p"] > 0.01
+
+
+def test_compare_means_of_an_empty_group_has_no_difference():
+    out = stats.compare_means([], [1.0, 2.0])
+    assert out["difference"] is None and out["p"] is None and out["n_a"] == 0
+
+
+def test_compare_means_permutation_p_is_exact_for_a_tiny_case():
+    # a = [1, 2], b = [3, 4]: of the C(4, 2) = 6 splits, 2 are as extreme as observed (|diff| = 2)
+    out = stats.compare_means([1.0, 2.0], [3.0, 4.0])
+    assert out["p"] == pytest.approx(2 / 6, abs=0.02)  # 10,000 random relabellings: SE 0.0047, so 0.02 is over 4 SE

@@ -241,4 +241,3 @@ def test_a_write_that_fails_during_the_run_is_one_line(capsys):
 def test_a_hydra_run_dir_that_cannot_be_created_is_refused_up_front(capsys, tmp_path):
     (tmp_path / "a_file").write_text("")
     refused(capsys, "train", [f"hydra.run.dir={tmp_path / 'a_file' / 'run'}"], "hydra.run.dir")
-

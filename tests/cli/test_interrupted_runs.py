@@ -116,4 +116,3 @@ def test_a_first_train_run_killed_after_its_weights_is_refused(tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     with pytest.raises(ArtifactError, match="incomplete: a run is writing it"):
         TrainResult.load(out / "weights.npz")
-

@@ -5,6 +5,7 @@ import re
 
 from tests.conftest import ROOT, run_module
 from tms.figures import summary_markdown
+from tms.figures.report import DETAIL, headline
 from tms.run.readme import BEGIN, END, results_block, with_results
 
 
@@ -19,9 +20,11 @@ def test_readme_notebook_example_runs(monkeypatch, tmp_path):
     assert namespace["control"].seed.tolist() == namespace["result"].seed.tolist()
 
 
-def test_readme_results_block_is_the_committed_summary():
+def test_readme_results_block_is_the_committed_summary_headline():
     readme = (ROOT / "README.md").read_text()
-    assert results_block(readme) == (ROOT / "figures" / "summary.md").read_text()
+    summary = (ROOT / "figures" / "summary.md").read_text()
+    assert results_block(readme) == headline(summary)
+    assert DETAIL in summary and DETAIL not in results_block(readme)
 
 
 def test_committed_summary_md_renders_from_summary_json():

@@ -99,8 +99,13 @@ def test_a_sweep_with_a_diverging_job_finishes_the_others_and_names_it(tmp_path)
     """-m train.lr=0.001,1000,0.002: job 1 diverges; jobs 0 and 2 still train and complete, and
     the command exits 1 after the last job with one line naming the failed one."""
     proc = run_module(
-        "experiments.train", "-m", "train.lr=0.001,1000,0.002", "train.steps=30", "n_instances=2",
-        "train.progress=false", f"out_dir={tmp_path}",
+        "experiments.train",
+        "-m",
+        "train.lr=0.001,1000,0.002",
+        "train.steps=30",
+        "n_instances=2",
+        "train.progress=false",
+        f"out_dir={tmp_path}",
     )
     assert proc.returncode == 1, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]

@@ -24,6 +24,9 @@ def app() -> FiguresConfig:
             "learning_dynamics.n_instances=2",
             "local_basis_scaling.n_instances=2",
             "local_basis_scaling.m=[3,6]",
+            "init_robustness.n_instances=2",
+            "training_recipes.n_instances=2",
+            "continued.n_instances=2",
         ],
     )
 
@@ -35,7 +38,7 @@ def seeds_of(job):
 
 def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
     """Across figures, sweep geometries and points no initialisation repeats; each control
-    shares its model's seeds one for one."""
+    shares its model's seeds one for one, and continued models are the figure's own first models."""
     owners = {}
     for entry in FIGURES:
         name = entry.name
@@ -47,6 +50,9 @@ def test_every_figure_draws_its_own_disjoint_block_of_seeds(app):
         for (part, control), seeds in by_part.items():
             if control:
                 assert sorted(seeds) == sorted(by_part[part, False]), (name, part)
+                continue
+            if part == "continued":
+                assert seeds == by_part["", False][: len(seeds)], name
                 continue
             assert len({s for _, s in seeds}) == len(seeds), (name, part)
             for p, s in seeds:
@@ -65,6 +71,9 @@ def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path,
             "learning_dynamics.n_instances=2",
             "local_basis_scaling.n_instances=2",
             "local_basis_scaling.m=[3]",
+            "init_robustness.n_instances=2",
+            "training_recipes.n_instances=2",
+            "continued.n_instances=2",
             "sparsity_sweep.feature_probabilities=[0.05,0.3]",
             "collapse_transition.feature_probabilities=[0.01,0.1]",
         ],
@@ -84,4 +93,4 @@ def test_in_process_run_writes_every_artifact_and_a_summary_per_figure(tmp_path,
         name = entry.name
         if entry.table == "claims":
             assert f"| `{name}` |" in text
-    assert logs[-1].startswith("wrote 8 figures")
+    assert logs[-1].startswith(f"wrote {len(FIGURES)} figures")

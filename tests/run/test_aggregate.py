@@ -401,4 +401,3 @@ def test_a_job_whose_marker_does_not_match_is_skipped_as_incomplete(tmp_path):
     agg = collect(tmp_path)
     assert [r["job"] for r in agg.rows] == ["0"]
     assert agg.skipped == [("1", REWRITTEN)]
-

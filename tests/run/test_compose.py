@@ -1,6 +1,5 @@
 """Every preset composes into its schema and validates; bad input is refused by name."""
 
-
 import pytest
 
 from experiments import _cli as cli

@@ -1,5 +1,6 @@
 """Job running: the local pool and submitit, with results coming back through the run cache."""
 
+import dataclasses
 import importlib.util
 
 import numpy as np
@@ -11,7 +12,7 @@ from tms.core.train import train
 from tms.figures.base import JobKey
 from tms.run.apps import RunnerConfig
 from tms.run.cache import RunCache, run_key
-from tms.run.runner import Job, RunnerError, run_jobs
+from tms.run.runner import Job, RunnerError, run_jobs, shards
 
 needs_submitit = pytest.mark.skipif(importlib.util.find_spec("submitit") is None, reason="pip install -e '.[sweep]'")
 
@@ -78,6 +79,7 @@ def test_figures_command_runs_through_submitit_local_into_the_cache(tmp_path):
         "figures=[correlated_pairs]",
         "train.steps=20",
         "n_instances=2",
+        "continued.n_instances=0",  # model and control only
         f"out_dir={tmp_path / 'out'}",
         f"cache_dir={tmp_path / 'cache'}",
         timeout=600,
@@ -151,3 +153,18 @@ def test_sharded_submitit_local_jobs_merge_to_the_unsharded_run_bit_for_bit(tmp_
     runner = RunnerConfig(kind="submitit_local", timeout_min=5, models_per_job=3)
     results = run_jobs([whole], runner, RunCache(tmp_path / "cache"), log=lambda *_: None)
     assert_same_result(results[whole.key], train(whole.config, snapshot_steps=whole.snapshot_steps))
+
+
+def test_a_job_of_some_models_is_sharded_within_them():
+    job = dataclasses.replace(shard_job(), models=(2, 7))
+    pieces = shards(job, 2)
+    assert [p.models for p in pieces] == [(2, 4), (4, 6), (6, 7)]
+    assert shards(job, 0) == [job] and shards(job, 5) == [job]
+
+
+def test_a_job_of_some_models_trains_them_as_in_the_full_run(tmp_path):
+    job = dataclasses.replace(shard_job(), models=(2, 7))
+    runner = RunnerConfig(kind="pool", workers=1, models_per_job=2)
+    result = run_jobs([job], runner, RunCache(tmp_path), log=lambda *_: None)[job.key]
+    full = train(job.config, snapshot_steps=job.snapshot_steps)
+    assert np.array_equal(result.W, full.W[2:7]) and result.seed.tolist() == full.seed[2:7].tolist()

@@ -85,6 +85,7 @@ def failure_summary(claim: str, arrays) -> dict:
         failed = codes[:count] != STRICT
         ratio = later_loss[failed] / np.maximum(loss[:count][failed], 1e-30)
         out["continued"] = {
+            "from_steps": int(arrays["loss_step"][-1]) if len(arrays["loss_step"]) else 0,
             "steps": int(arrays["continued_loss_step"][-1]) if len(arrays["continued_loss_step"]) else 0,
             **transitions(codes[:count], later),
             "failed_loss_ratio_median": float(np.median(ratio)) if ratio.size else None,

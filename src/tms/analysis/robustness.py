@@ -25,8 +25,19 @@ def variant_entry(claim: str, label: str, part: dict) -> dict:
         "lr": config["train"]["lr"],
         "steps": config["train"]["steps"],
     }
-    keep = ("fraction", "fraction_ci95", "control_fraction", "control_fraction_ci95", "difference",
-            "difference_ci95", "paired_p", "verdict", "n_instances", "outcomes", "control_outcomes")
+    keep = (
+        "fraction",
+        "fraction_ci95",
+        "control_fraction",
+        "control_fraction_ci95",
+        "difference",
+        "difference_ci95",
+        "paired_p",
+        "verdict",
+        "n_instances",
+        "outcomes",
+        "control_outcomes",
+    )
     row = {k: entry[k] for k in ("variant", "recipe", *keep) if k in entry}
     if claim in RIDERS:
         failures = failure_summary(claim, part)
@@ -91,6 +102,7 @@ def robustness_table(figures: dict) -> list:
         default = _sweep_marks(figures.get("sparsity_sweep"), setup) if claim == setup else {}
         small = _sweep_marks(figures.get("sparsity_sweep_small_init"), setup) if claim == setup else {}
         flips = sorted(x for x in default if x in small and default[x] != small[x])
+        gained = [x for x in flips if small[x]]  # a ✓ at the small init that the default lacks
         tried = [v for _, v in init + recipes]
         rows.append(
             {
@@ -101,6 +113,7 @@ def robustness_table(figures: dict) -> list:
                 "recipes": recipes,
                 "sweep_points": sorted(set(default) & set(small)),
                 "sweep_flips": flips,
+                "sweep_gained": gained,
                 "survives": bool(tried) and all(v == base for v in tried) and not flips,
             }
         )

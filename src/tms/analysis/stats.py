@@ -172,7 +172,9 @@ def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> 
     if a.size == 0 or b.size == 0:
         return {**out, "difference": None, "difference_ci95": [None, None], "p": None}
     rng = np.random.default_rng(seed)
-    boot = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[rng.integers(0, b.size, (resamples, b.size))].mean(1)
+    boot = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[
+        rng.integers(0, b.size, (resamples, b.size))
+    ].mean(1)
     observed = a.mean() - b.mean()
     pooled = np.concatenate([a, b])
     hits = 0

@@ -89,7 +89,8 @@ def further_rows(name: str, entry: dict) -> list:
         ratio = f" ({f['ratio']:.2g}×)" if f["ratio"] else ""
         rows.append(
             f"| {FAILURE_WORDS[failure]} | `{name}` | expected loss of {f['n_a']} {failure} models "
-            f"| {_loss(f['mean_a'], f['mean_a_ci95'])}{ratio} | {f['n_b']} strict: {_loss(f['mean_b'], f['mean_b_ci95'])} "
+            f"| {_loss(f['mean_a'], f['mean_a_ci95'])}{ratio} "
+            f"| {f['n_b']} strict: {_loss(f['mean_b'], f['mean_b_ci95'])} "
             f"| {_loss(f['difference'], f['difference_ci95'])} | {p_value(f['p'])} | {f['verdict']} |"
         )
     h = entry.get("hexagon")
@@ -102,11 +103,14 @@ def further_rows(name: str, entry: dict) -> list:
         )
     c = entry.get("continued")
     if c is not None and c["failed"]:
+        became_strict = sum(row[0] for row in c["matrix"][1:])
+        ratio = c["failed_loss_ratio_median"]
         rows.append(
             f"| the failed minima persist | `{name}` | of {c['failed']} failed models (of the first "
             f"{c['n_instances']}), changed outcome by step {c['steps']:,} "
-            f"| {pct_ci(c['failed_changed_fraction'], c['failed_changed_fraction_ci95'])} ({c['failed_changed']}) "
-            f"| – | – | – | {'persist' if c['failed_changed_fraction_ci95'][1] < 0.5 else 'do not persist'} |"
+            f"| {pct_ci(c['failed_changed_fraction'], c['failed_changed_fraction_ci95'])} ({c['failed_changed']}; "
+            f"{became_strict} became strict) | median loss ×{ratio:.2f} since step {c['from_steps']:,} | – | – "
+            f"| {'persist' if c['failed_changed_fraction_ci95'][1] < 0.5 else 'do not persist'} |"
         )
     return rows
 
@@ -117,7 +121,8 @@ def claim_finding(title: str, entry: dict) -> str:
     o = entry["outcomes"]
     return (
         f"**{title}: {entry['verdict']}.** {pct_ci(entry['fraction'], entry['fraction_ci95'])} of "
-        f"{entry['n_instances']} models strictly, control {pct_ci(entry['control_fraction'], entry['control_fraction_ci95'])}; "
+        f"{entry['n_instances']} models strictly, "
+        f"control {pct_ci(entry['control_fraction'], entry['control_fraction_ci95'])}; "
         f"paired by seed, {entry['only_model']} models show it only with the structured features and "
         f"{entry['only_control']} only in the control (McNemar p {p_value(entry['paired_p'])}). "
         f"The rest: {o['collapsed']['count']} collapsed a set, {o['dropped']['count']} dropped a feature, "

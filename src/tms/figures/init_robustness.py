@@ -42,7 +42,12 @@ class InitRobustness(RobustnessFigure):
 FIGURE = InitRobustness(
     "init_robustness",
     "Every claim against the init scale (× the per-model Xavier std)",
-    claims=("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis",
-            "learning_dynamics"),
+    claims=(
+        "correlated_pairs",
+        "anticorrelated_pairs",
+        "correlated_three_sets",
+        "local_orthogonal_basis",
+        "learning_dynamics",
+    ),
     axis="init scale (× per-model Xavier std)",
 )

@@ -55,7 +55,7 @@ def plot_sparsity_sweep(table: dict, labels: dict, title: str = "", subtitle: st
         ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         note = "bars and bands: 95% Wilson intervals"
         if any_control:
-            note += "; dashed: the same n, m and seeds with independent features"
+            note += "; dashed: independent features at the same marginal rates, n, m and seeds"
         fig.suptitle(f"{title}\n{subtitle}{'; ' if subtitle else ''}{note}", fontsize=10.5)
         fig.tight_layout()
     return fig
@@ -237,11 +237,11 @@ def plot_robustness(entry: dict, title: str = ""):
     xs = entry["variant_x"]
     numeric = all(x is not None for x in xs)
     positions = np.asarray(xs, dtype=float) if numeric else np.arange(len(xs), dtype=float)
-    columns = min(len(claims), 5)
+    columns = max(len(claims), 1)
     with style():
         fig = Figure(figsize=(3.1 * columns, 3.6))
         axes = np.atleast_1d(fig.subplots(1, columns, sharey=True))
-        for ax, (name, rows) in zip(axes, claims.items()):
+        for ax, (name, rows) in zip(axes, claims.items(), strict=True):
             at = {r["variant"]: k for k, r in enumerate(rows)}
             x = np.asarray([positions[entry["variants"].index(v)] for v in at])
 
@@ -249,7 +249,9 @@ def plot_robustness(entry: dict, title: str = ""):
                 return np.asarray([r[key] if r[key] is not None else np.nan for r in rows], dtype=float)
 
             y, ci = series("fraction"), np.asarray([r["fraction_ci95"] for r in rows], dtype=float)
-            ax.errorbar(x, y, yerr=[y - ci[:, 0], ci[:, 1] - y], fmt="-o", ms=4, capsize=2.5, color="C0", label="model: strict")
+            ax.errorbar(
+                x, y, yerr=[y - ci[:, 0], ci[:, 1] - y], fmt="-o", ms=4, capsize=2.5, color="C0", label="model: strict"
+            )
             if rows and "control_fraction" in rows[0]:
                 cy = series("control_fraction")
                 cci = np.asarray([r["control_fraction_ci95"] for r in rows], dtype=float)
@@ -258,7 +260,7 @@ def plot_robustness(entry: dict, title: str = ""):
             for outcome, color in (("collapsed", "C1"), ("dropped", "C2")):
                 f = np.asarray([r["outcomes"][outcome]["fraction"] for r in rows], dtype=float)
                 ax.plot(x, f, ":", color=color, lw=1.1, marker=".", label=f"model: {outcome}")
-            for r, xx in zip(rows, x):
+            for r, xx in zip(rows, x, strict=True):
                 if r.get("verdict") == "reproduced":
                     ax.annotate("✓", (xx, 1.02), ha="center", fontsize=9, color="C0")
             if numeric:

@@ -1,5 +1,6 @@
-"""summary.md: the headline (claims, further claims, robustness, findings, rules), then the
-detail: each other figure's section. The README's results block is the headline (``headline``)."""
+"""summary.md: the headline (claims, further claims, robustness, rules), then the detail: the
+findings and each other figure's section. The README's results block is the headline
+(``headline``)."""
 
 from __future__ import annotations
 
@@ -48,21 +49,23 @@ def robustness_markdown(rows: list) -> list:
     lines = [
         "",
         "**Robustness: does each verdict survive a change of recipe?** The paper figure's verdict (default recipe), "
-        "then how many retrained variants agree with it (`init_robustness`, `training_recipes`, each on fresh seeds), "
+        "then how many variants agree with it (`init_robustness`, `training_recipes`, each on fresh seeds), "
         "and the sparsity-sweep points whose ✓ changes at the small init.",
         "",
-        "| claim | paper figure | init scale | learning rate and steps | sweep ✓ changed at small init | survives all |",
+        "| claim | paper figure | init scale | learning rate and steps | sweep ✓ changed at small init "
+        "| survives all |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
+        marks = [f"{x:g} {'gained' if x in r['sweep_gained'] else 'lost'}" for x in r["sweep_flips"]]
         flips = (
-            f"{len(r['sweep_flips'])} of {len(r['sweep_points'])}"
-            + (f" (1−S = {', '.join(f'{x:g}' for x in r['sweep_flips'])})" if r["sweep_flips"] else "")
+            f"{len(r['sweep_flips'])} of {len(r['sweep_points'])}" + (f" (1−S = {', '.join(marks)})" if marks else "")
             if r["sweep_points"]
             else "–"
         )
         lines.append(
-            f"| {r['claim'].replace('_', ' ')} | {r['figure_verdict']} | {_verdict_list(r['init'], r['figure_verdict'])} "
+            f"| {r['claim'].replace('_', ' ')} | {r['figure_verdict']} "
+            f"| {_verdict_list(r['init'], r['figure_verdict'])} "
             f"| {_verdict_list(r['recipes'], r['figure_verdict'])} | {flips} | {'yes' if r['survives'] else '**no**'} |"
         )
     return lines
@@ -84,11 +87,12 @@ def summary_markdown(summary: dict, figures) -> str:
         lines += ["", "**Further claims, measured on the same models:**", ""] + FURTHER_HEADER + further
         lines += ["", FURTHER_RULE]
     lines += robustness_markdown(summary.get("robustness", []))
-    findings = [text for f, e in entries if (text := f.finding(e))]
-    if findings:
-        lines += ["", "**Findings, computed from the numbers above:**", ""] + [f"- {text}" for text in findings]
     lines += ["", f"Verdict rule: {VERDICT_RULE}"]
+    findings = [text for f, e in entries if (text := f.finding(e))]
     detail = [line for f, e in entries if f.table != "claims" for line in f.markdown(e)]
-    if detail:
-        lines += ["", DETAIL] + detail
+    if findings or detail:
+        lines += ["", DETAIL]
+    if findings:
+        lines += ["", "**Findings, computed from the numbers:**", ""] + [f"- {text}" for text in findings]
+    lines += detail
     return "\n".join(lines).strip("\n") + "\n"

@@ -24,10 +24,17 @@ from tms.analysis.sweep import sweep_points
 from tms.core.config import check_number
 from tms.core.result import split_prefixed
 from tms.core.structure import describe_layout
-from tms.figures.base import Figure, Part, prefixed_arrays, run_config
+from tms.figures.base import Figure, Part, prefixed_arrays, recipe_summary, recipe_words, run_config
+from tms.figures.claim_figure import outcome_cells
 from tms.figures.plot_curves import plot_sparsity_sweep
 from tms.figures.settings import check_setup, check_sweep
 from tms.figures.tables import pct_ci
+
+
+def recipe_words_of(part) -> str:
+    steps = int(part["loss_step"][-1]) if len(part["loss_step"]) else 0
+    return recipe_words({**recipe_summary(part), "steps": steps})
+
 
 PAPER = ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis")
 
@@ -72,22 +79,24 @@ class SparsitySweep(Figure):
         per_point = sorted(
             {int(np.sum(p["feature_probability"] == x)) for p in parts for x in np.unique(p["feature_probability"])}
         )
-        steps = sorted({int(p["loss_step"][-1]) for p in parts if len(p["loss_step"])})
-        subtitle = f"{'/'.join(map(str, per_point))} models per point, {'/'.join(f'{s:,}' for s in steps)} steps"
+        subtitle = f"{'/'.join(map(str, per_point))} models per point; {entry.get('recipe', '')}"
         return plot_sparsity_sweep(entry["sweep"], entry["labels"], title=self.title, subtitle=subtitle)
 
     def summarize(self, arrays):
         table = {g: sweep_points(g, split_prefixed(arrays, g)) for g in self.claims if split_prefixed(arrays, g)}
-        return {"sweep": table, "labels": self._labels(arrays)}
+        recipes = {g: recipe_words_of(split_prefixed(arrays, g)) for g in self.claims if split_prefixed(arrays, g)}
+        return {"sweep": table, "labels": self._labels(arrays), "recipe": "; ".join(sorted(set(recipes.values())))}
 
     def markdown(self, entry):
         sweep = entry["sweep"]
+        recipe_text = entry.get("recipe", "")
         xs = sorted({x for e in sweep.values() for x in e["feature_probability"]})
         lines = [
             "",
-            f"**{self.title}**: fraction of models showing each geometry [95% CI], then its control "
-            "(independent features, same seeds); ✓ marks a point where the model beats its control "
-            f"(paired McNemar p < {stats.ALPHA}).",
+            f"**{self.title}** ({recipe_text}): fraction of models showing each geometry strictly [95% CI], "
+            "then its control (independent features at the marginal rate, same seeds); ✓ marks a point where "
+            f"the model beats its control (paired McNemar p < {stats.ALPHA}); c/d/o: the models that collapsed "
+            "a set / dropped a feature / other.",
             "",
             "| geometry | " + " | ".join(f"1−S={x:g}" for x in xs) + " |",
             "|---|" + "---:|" * len(xs),
@@ -103,6 +112,7 @@ class SparsitySweep(Figure):
                 if "control_fraction" in e:
                     mark = " ✓" if e["paired_p"][k] < stats.ALPHA and e["difference"][k] > 0 else ""
                     text += f"<br>ctrl {pct_ci(e['control_fraction'][k], e['control_fraction_ci95'][k])}{mark}"
+                text += f"<br>c/d/o {outcome_cells(e['outcomes'][k])}"
                 cells.append(text)
             lines.append(f"| `{name}` ({CLAIMS[name].short}) | " + " | ".join(cells) + " |")
         return lines

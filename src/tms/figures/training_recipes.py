@@ -31,7 +31,9 @@ class TrainingRecipes(RobustnessFigure):
         for f in c.step_factors:
             check_int(f, "training_recipes.step_factors", 1, 100)
         if not list(c.lr_factors) + list(c.step_factors):
-            raise ConfigError("training_recipes.lr_factors", "no recipe to train: list a factor here or in step_factors")
+            raise ConfigError(
+                "training_recipes.lr_factors", "no recipe to train: list a factor here or in step_factors"
+            )
 
     def variants(self, settings):
         c = settings.training_recipes

@@ -1,4 +1,5 @@
-"""The README's results block: ``figures/summary.md`` copied verbatim between two markers.
+"""The README's results block: the headline of ``figures/summary.md`` (everything before its
+detail sections, ``tms.figures.report.headline``) copied verbatim between two markers.
 
 ``python -m experiments.readme`` rewrites the block after a figures run; a test checks that the
 block equals the committed summary, which in turn equals what ``figures/summary.json`` renders
