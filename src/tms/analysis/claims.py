@@ -138,6 +138,8 @@ HEXAGON = Claim(
     metrics.regular_polygon_deviation,
     m=2,
 )
+# The setup the hexagon sentence is measured on: its controls are 6 independent features in m = 2.
+HEXAGON_SETUP = "correlated_three_sets"
 # The hexagon verdict is about the control alone (independent features): "reproduced" when the
 # upper end of its 95% interval is under HEXAGON_RARE, "contradicted" when the lower end is over it.
 HEXAGON_RARE = 0.05

@@ -11,14 +11,13 @@ than MIN_GROUP models.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from tms.analysis import stats
 from tms.analysis.claims import CLAIMS
 from tms.analysis.expected_loss import expected_loss
 from tms.analysis.outcomes import OUTCOMES, STRICT, transitions
+from tms.analysis.recipe import rate_scale
 
 MIN_GROUP = 5
 
@@ -58,8 +57,7 @@ def failure_claim(loss, codes, failure: str) -> dict:
 def model_losses(arrays, prefix: str = "") -> tuple:
     """(expected loss (I,), its standard error (I,)) of the models ``<prefix>W``, ``<prefix>b``
     of a figure's arrays, at their own rate (p x the run's rate_scale)."""
-    config = json.loads(str(arrays["config"])) if "config" in arrays else {}
-    rate = np.asarray(arrays["feature_probability"]) * config.get("data", {}).get("rate_scale", 1.0)
+    rate = np.asarray(arrays["feature_probability"]) * rate_scale(arrays)
     W, b = arrays[f"{prefix}W"], arrays[f"{prefix}b"]
     return expected_loss(W, b, arrays["set_id"], arrays["set_kind"], rate[: len(W)], arrays.get("importance"))
 

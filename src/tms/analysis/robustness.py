@@ -3,28 +3,21 @@ every model's outcome, and (on the three-set setup) the hexagon and failure clai
 
 from __future__ import annotations
 
-import json
-
-from tms.analysis.claims import hexagon_claim, summarize_claim
+from tms.analysis.claims import HEXAGON_SETUP, hexagon_claim, summarize_claim
 from tms.analysis.failures import failure_summary
+from tms.analysis.recipe import recipe
 from tms.analysis.stats import ALPHA
 
 # Setups whose rows also carry the hexagon claim and the failure claims (losses by outcome),
 # measured on the same models and controls.
-RIDERS = ("correlated_three_sets",)
+RIDERS = (HEXAGON_SETUP,)
 
 
 def variant_entry(claim: str, label: str, part: dict) -> dict:
     """The summary row of claim ``claim`` trained under variant ``label`` (a figure part's arrays)."""
     entry = summarize_claim(claim, part["W"], part["set_id"], part.get("control_W"))
-    config = json.loads(str(part["config"]))
     entry["variant"] = label
-    entry["recipe"] = {
-        "init": config["model"].get("init", "per_model"),
-        "init_scale": config["model"].get("init_scale", 1.0),
-        "lr": config["train"]["lr"],
-        "steps": config["train"]["steps"],
-    }
+    entry["recipe"] = recipe(part)
     keep = (
         "fraction",
         "fraction_ci95",
@@ -62,8 +55,8 @@ ROBUSTNESS_CLAIMS = (
     ("correlated_three_sets", "correlated_three_sets"),
     ("local_orthogonal_basis", "local_orthogonal_basis"),
     ("learning_dynamics", "learning_dynamics"),
-    ("hexagon", "correlated_three_sets"),
-    ("collapse failure", "correlated_three_sets"),
+    ("hexagon", HEXAGON_SETUP),
+    ("collapse failure", HEXAGON_SETUP),
 )
 
 

@@ -19,11 +19,11 @@ share initialisations, while each model and its independent-feature control shar
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from tms.analysis.recipe import recipe
 from tms.core.config import RunConfig
 from tms.core.controls import control_config
 from tms.core.seeds import derive_seed
@@ -126,22 +126,17 @@ def setup_summary(arrays) -> dict:
         "feature_probability": float(p[0]) if len(p) == 1 else p.tolist(),
         "steps": int(arrays["loss_step"][-1]) if len(arrays["loss_step"]) else 0,
         "n_instances": int(W.shape[0]),
-        **recipe_summary(arrays),
+        "marginal_share": marginal_share_of(arrays["set_id"], arrays["set_kind"]),
+        **{k: v for k, v in recipe(arrays).items() if k != "steps"},  # steps: what was logged, above
     }
 
 
-def recipe_summary(arrays) -> dict:
-    """The training choices that decide which minimum a model reaches, from the recorded config."""
-    if "config" not in arrays:
-        return {}
-    cfg = json.loads(str(arrays["config"]))
-    return {
-        "init": cfg["model"].get("init", "per_model"),
-        "init_scale": cfg["model"].get("init_scale", 1.0),
-        "lr": cfg["train"]["lr"],
-        "batch": cfg["train"]["batch"],
-        "schedule": cfg["train"]["schedule"],
-    }
+def marginal_share_of(set_id, set_kind) -> int:
+    """k such that a feature of this layout is on with probability (1 - S) / k (the control's
+    rate, ``tms.core.controls``): the size of its anticorrelated sets, else 1."""
+    set_id = np.asarray(set_id)
+    sizes = {int((set_id == s).sum()) for s in range(len(set_kind)) if str(set_kind[s]) == "anticorrelated"}
+    return max(sizes) if sizes else 1
 
 
 def recipe_words(setup: dict) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tms.analysis.claims import CLAIMS, hexagon_claim, summarize_claim
+from tms.analysis.claims import CLAIMS, HEXAGON_SETUP, hexagon_claim, summarize_claim
 from tms.analysis.failures import failure_summary
 from tms.core.config import check_int
 from tms.core.errors import ConfigError
@@ -36,11 +36,8 @@ CLAIMS_HEADER = [
 
 def control_words(setup: dict) -> str:
     """How the control's features are drawn: at each feature's marginal rate."""
-    layout = setup["layout"]
-    if "anticorrelated set" in layout:
-        k = layout.split(" of ", 1)[1].split()[0]
-        return f"independent at (1−S)/{k}"
-    return "independent at 1−S"
+    k = setup.get("marginal_share", 1)
+    return f"independent at (1−S)/{k}" if k > 1 else "independent at 1−S"
 
 
 def outcome_cells(outcomes: dict) -> str:
@@ -181,7 +178,7 @@ class ClaimFigure(Figure):
         entry = summarize_claim(self.claim, arrays["W"], arrays["set_id"], arrays.get("control_W"))
         entry["setup"] = setup_summary(arrays)
         entry.update(failure_summary(self.claim, arrays))
-        if self.claim == "correlated_three_sets" and "control_W" in arrays:
+        if self.claim == HEXAGON_SETUP and "control_W" in arrays:
             entry["hexagon"] = hexagon_claim(arrays["W"], arrays["control_W"], arrays["set_id"])
         return entry
 

@@ -56,7 +56,8 @@ def plot_sparsity_sweep(table: dict, labels: dict, title: str = "", subtitle: st
         note = "bars and bands: 95% Wilson intervals"
         if any_control:
             note += "; dashed: independent features at the same marginal rates, n, m and seeds"
-        fig.suptitle(f"{title}\n{subtitle}{'; ' if subtitle else ''}{note}", fontsize=10.5)
+        lines = [title, subtitle, note] if subtitle else [title, note]
+        fig.suptitle("\n".join(lines), fontsize=10)
         fig.tight_layout()
     return fig
 

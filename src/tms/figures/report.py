@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tms.analysis import stats
 from tms.analysis.claims import HEXAGON_RARE, HEXAGON_TOLERANCE_DEG
+from tms.analysis.expected_loss import SAMPLES
 from tms.analysis.failures import MIN_GROUP
 from tms.figures.claim_figure import CLAIMS_HEADER, FURTHER_HEADER
 
@@ -24,9 +25,17 @@ OUTCOME_RULE = (
     "models. A control keeps each feature's marginal rate with independent features (1−S, or (1−S)/k in an "
     "anticorrelated set of k), the same n, m and initialisation seeds."
 )
+
+
+def further_rule(largest_error: float) -> str:
+    return (
+        f"Losses are each model's expected loss from its saved W and b (presence patterns enumerated, values from "
+        f"{SAMPLES:,} fixed draws per pattern; standard error at most {largest_error:.1%} of a loss). " + FURTHER_RULE
+    )
+
+
 FURTHER_RULE = (
-    f"Losses are each model's expected loss from its saved W and b (presence patterns enumerated, values from "
-    f"4,096 fixed draws per pattern; error under 2%). A failure claim is *reproduced* when the failed models' mean "
+    f"A failure claim is *reproduced* when the failed models' mean "
     f"loss exceeds the strict models' (difference's 95% bootstrap interval above 0, permutation p < {stats.ALPHA}), "
     f"shown where both groups have ≥ {MIN_GROUP} models. Hexagon: every angular gap within "
     f"{HEXAGON_TOLERANCE_DEG:g}° of 60°; the sentence is *reproduced* when the controls' 95% upper bound is under "
@@ -85,7 +94,8 @@ def summary_markdown(summary: dict, figures) -> str:
     further = [row for f, e in entries for row in f.further(e)]
     if further:
         lines += ["", "**Further claims, measured on the same models:**", ""] + FURTHER_HEADER + further
-        lines += ["", FURTHER_RULE]
+        error = max((e["expected_loss"]["relative_error_max"] for _, e in entries if "expected_loss" in e), default=0.0)
+        lines += ["", further_rule(error)]
     lines += robustness_markdown(summary.get("robustness", []))
     lines += ["", f"Verdict rule: {VERDICT_RULE}"]
     findings = [text for f, e in entries if (text := f.finding(e))]

@@ -20,11 +20,12 @@ import numpy as np
 
 from tms.analysis import stats
 from tms.analysis.claims import CLAIMS
+from tms.analysis.recipe import recipe
 from tms.analysis.sweep import sweep_points
 from tms.core.config import check_number
 from tms.core.result import split_prefixed
 from tms.core.structure import describe_layout
-from tms.figures.base import Figure, Part, prefixed_arrays, recipe_summary, recipe_words, run_config
+from tms.figures.base import Figure, Part, prefixed_arrays, recipe_words, run_config
 from tms.figures.claim_figure import outcome_cells
 from tms.figures.plot_curves import plot_sparsity_sweep
 from tms.figures.settings import check_setup, check_sweep
@@ -32,8 +33,7 @@ from tms.figures.tables import pct_ci
 
 
 def recipe_words_of(part) -> str:
-    steps = int(part["loss_step"][-1]) if len(part["loss_step"]) else 0
-    return recipe_words({**recipe_summary(part), "steps": steps})
+    return recipe_words(recipe(part))
 
 
 PAPER = ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets", "local_orthogonal_basis")
