@@ -106,7 +106,8 @@ CONTROL_W = np.stack([OPPOSITE, ORTHO, OPPOSITE, OPPOSITE, ORTHO])  # holds: F T
 
 def test_sweep_points_without_control_gives_fractions_per_point():
     out = sweep_points("correlated_pairs", {"feature_probability": SWEEP_P, "W": SWEEP_W, "set_id": PAIRS})
-    assert set(out) == {"feature_probability", "n_instances", "fraction", "fraction_ci95"}
+    assert set(out) == {"feature_probability", "n_instances", "fraction", "fraction_ci95", "outcomes"}
+    assert [o["strict"]["count"] for o in out["outcomes"]] == [1, 2]
     assert out["feature_probability"] == [0.05, 0.1]
     assert out["n_instances"] == [2, 3]
     assert out["fraction"] == pytest.approx([0.5, 2 / 3])
@@ -118,7 +119,7 @@ def test_sweep_points_with_control_pairs_models_by_position_within_each_point():
     out = sweep_points("correlated_pairs", part)
     keys = ["fraction", "fraction_ci95", "control_fraction", "control_fraction_ci95", "difference"]
     keys += ["difference_ci95", "paired_p", "only_model", "only_control", "verdict"]
-    assert set(out) == {"feature_probability", "n_instances", *keys}
+    assert set(out) == {"feature_probability", "n_instances", "outcomes", "control_outcomes", *keys}
     assert all(len(out[k]) == len(out["feature_probability"]) for k in keys)
     # p = 0.05: model T F, control T F -> both 1, neither 1 (any other pairing gives 1 and 1 discordant).
     # p = 0.1: model T T F, control F F T -> only model 2, only control 1.

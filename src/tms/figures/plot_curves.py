@@ -242,7 +242,8 @@ def plot_robustness(entry: dict, title: str = ""):
     with style():
         fig = Figure(figsize=(3.1 * columns, 3.6))
         axes = np.atleast_1d(fig.subplots(1, columns, sharey=True))
-        for ax, (name, rows) in zip(axes, claims.items(), strict=True):
+        for ax, name in zip(axes, entry["order"], strict=True):
+            rows = claims[name]
             at = {r["variant"]: k for k, r in enumerate(rows)}
             x = np.asarray([positions[entry["variants"].index(v)] for v in at])
 

@@ -4,7 +4,7 @@ A ``RobustnessFigure`` trains every claim it lists (each at its paper figure's s
 once per *variant* of the training recipe, with paired controls, and reports per claim and
 variant the strict fraction, the control's, the verdict and the outcome breakdown
 (``tms.analysis.outcomes``). ``init_robustness`` varies the init scale, ``training_recipes``
-the learning rate and the step count. Part ``<claim>@<variant>`` seeds from
+the learning rate and the step count. Part ``<claim>@<variant>`` (dots as underscores) seeds from
 ``derive_seed(seed, "<figure>/<claim>/<variant>")``, so no two points share an initialisation.
 """
 
@@ -53,8 +53,10 @@ class RobustnessFigure(Figure):
     def n_instances(self, settings) -> int:
         raise NotImplementedError
 
-    def part_name(self, claim: str, variant: Variant) -> str:
-        return f"{claim}@{variant.label}"
+    @staticmethod
+    def part_name(claim: str, label: str) -> str:
+        """'<claim>@<variant label>' with '.' as '_': npz keys are '<part>.<key>'."""
+        return f"{claim}@{label}".replace(".", "_")
 
     def check(self, settings):
         for name in self.claims:
@@ -67,12 +69,12 @@ class RobustnessFigure(Figure):
             for v in self.variants(settings):
                 seed_label = f"{self.name}/{name}/{v.label}"
                 cfg = v.apply(run_config(settings, claim_setup(name), seed_label, n))
-                out.append(Part(self.part_name(name, v), cfg, settings.controls))
+                out.append(Part(self.part_name(name, v.label), cfg, settings.controls))
         return out
 
     def arrays(self, results, settings):
         variants = self.variants(settings)
-        arrays = prefixed_arrays(results, [self.part_name(c, v) for c in self.claims for v in variants])
+        arrays = prefixed_arrays(results, [self.part_name(c, v.label) for c in self.claims for v in variants])
         arrays["variants"] = np.asarray([v.label for v in variants])
         arrays["variant_x"] = np.asarray([v.x for v in variants], dtype=np.float64)
         return arrays
@@ -80,10 +82,13 @@ class RobustnessFigure(Figure):
     def summarize(self, arrays):
         labels = arrays["variants"].tolist()
         xs = [x if np.isfinite(x) else None for x in arrays["variant_x"].tolist()]
-        entry = {"axis": self.axis, "variants": labels, "variant_x": xs, "claims": {}}
+        entry = {"axis": self.axis, "variants": labels, "variant_x": xs, "claims": {}, "order": []}
         for name in self.claims:
-            parts = [(label, split_prefixed(arrays, f"{name}@{label}")) for label in labels]
-            entry["claims"][name] = [variant_entry(name, label, part) for label, part in parts if part]
+            parts = [(label, split_prefixed(arrays, self.part_name(name, label))) for label in labels]
+            rows = [variant_entry(name, label, part) for label, part in parts if part]
+            if rows:
+                entry["claims"][name] = rows
+                entry["order"].append(name)  # summary.json sorts the keys of "claims"
         return entry
 
     def draw(self, arrays, entry, settings):
@@ -94,13 +99,13 @@ class RobustnessFigure(Figure):
         lines = [
             "",
             f"**{self.title}**: strict fraction [95% CI], then the control's; ✓ marks a point where "
-            "the model beats its control (paired McNemar p < 0.01).",
+            f"the model beats its control (paired McNemar p < {stats.ALPHA}).",
             "",
             "| claim | " + " | ".join(labels) + " |",
             "|---|" + "---:|" * len(labels),
         ]
-        for name, rows in claims.items():
-            cells = []
+        for name in entry["order"]:
+            rows, cells = claims[name], []
             for r in rows:  # every variant trained every claim
                 text = pct_ci(r["fraction"], r["fraction_ci95"])
                 if "control_fraction" in r:
