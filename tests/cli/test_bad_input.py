@@ -59,6 +59,9 @@ TRAIN = [
     (["data.sets.5.kind=correlated"], "data.sets[5]"),
     # Hydra's own output folder beside out_dir (which the table adds): one of them would be ignored.
     (["hydra.run.dir=/tmp/tms-elsewhere"], "hydra.run.dir"),
+    (["model.init=xavier"], "model.init"),
+    (["model.init_scale=0"], "model.init_scale"),
+    (["data.rate_scale=2"], "data.rate_scale"),
 ]
 if not torch.cuda.is_available():
     TRAIN.append((["train.device=cuda"], "train.device"))
@@ -100,6 +103,20 @@ FIGURES = [
         "setups.correlated_three_sets.model.m",
     ),
     (["local_basis_scaling.m=[1]"], "local_basis_scaling.m"),
+    (["init_robustness.scales=[]"], "init_robustness.scales"),
+    (["init_robustness.scales=[0.1,0.1]"], "init_robustness.scales"),
+    (["init_robustness.n_instances=0"], "init_robustness.n_instances"),
+    (["training_recipes.step_factors=[0]"], "training_recipes.step_factors"),
+    (["training_recipes.lr_factors=[-1]"], "training_recipes.lr_factors"),
+    (["continued.factor=1"], "continued.factor"),
+    (["train.schedule=cosine"], "train.schedule"),  # continued models need a constant schedule
+    (["small_init_scale=-1"], "small_init_scale"),
+    (["setups.correlated_pairs.model.init=xavier"], "setups.correlated_pairs.model.init"),
+    # a control keeps one marginal rate: anticorrelated beside correlated sets has none
+    (
+        ["setups.anticorrelated_pairs.data.sets=[{kind:anticorrelated,size:2,count:1},{kind:independent,size:2,count:1}]"],
+        "setups.anticorrelated_pairs.data.sets",
+    ),
     (["runner=submitit_local", "cache=false"], "cache"),
     (["runner.kind=weird"], "runner.kind"),
     *([(["runner=submitit_slurm"], "runner")] if shutil.which("sbatch") is None else []),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tms.core.config import check_int, check_number
+from tms.core.config import check_number
 from tms.core.errors import ConfigError
 from tms.figures.robustness import RobustnessFigure, Variant
 
@@ -24,7 +24,6 @@ class InitRobustness(RobustnessFigure):
     def check(self, settings):
         super().check(settings)
         c = settings.init_robustness
-        check_int(c.n_instances, "init_robustness.n_instances", 1)
         if not isinstance(c.scales, (list, tuple)) or not c.scales:
             raise ConfigError("init_robustness.scales", "must list at least one init scale")
         for s in c.scales:
@@ -34,9 +33,6 @@ class InitRobustness(RobustnessFigure):
 
     def variants(self, settings):
         return [Variant(f"init×{s:g}", float(s), init_scale=float(s)) for s in settings.init_robustness.scales]
-
-    def n_instances(self, settings):
-        return settings.init_robustness.n_instances
 
 
 FIGURE = InitRobustness(

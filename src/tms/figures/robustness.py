@@ -18,6 +18,7 @@ import numpy as np
 from tms.analysis import stats
 from tms.analysis.claims import CLAIMS, claim_setup
 from tms.analysis.robustness import variant_entry
+from tms.core.config import check_int
 from tms.core.result import split_prefixed
 from tms.figures.base import Figure, Part, prefixed_arrays, run_config
 from tms.figures.plot_curves import plot_robustness
@@ -51,7 +52,8 @@ class RobustnessFigure(Figure):
         raise NotImplementedError
 
     def n_instances(self, settings) -> int:
-        raise NotImplementedError
+        """Models (and controls) per claim and variant: ``settings.<figure name>.n_instances``."""
+        return getattr(settings, self.name).n_instances
 
     @staticmethod
     def part_name(claim: str, label: str) -> str:
@@ -59,6 +61,7 @@ class RobustnessFigure(Figure):
         return f"{claim}@{label}".replace(".", "_")
 
     def check(self, settings):
+        check_int(self.n_instances(settings), f"{self.name}.n_instances", 1)
         for name in self.claims:
             check_setup(settings, claim_setup(name), m=CLAIMS[name].m, kind=CLAIMS[name].set_kind, single=True)
 

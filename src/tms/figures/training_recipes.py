@@ -25,7 +25,6 @@ class TrainingRecipes(RobustnessFigure):
     def check(self, settings):
         super().check(settings)
         c = settings.training_recipes
-        check_int(c.n_instances, "training_recipes.n_instances", 1)
         for f in c.lr_factors:
             check_number(f, "training_recipes.lr_factors", "in (0, 1e3]", lambda x: 0 < x <= 1e3)
         for f in c.step_factors:
@@ -39,9 +38,6 @@ class TrainingRecipes(RobustnessFigure):
         c = settings.training_recipes
         lr = [Variant(f"lr×{f:g}", float("nan"), lr_factor=float(f)) for f in c.lr_factors]
         return lr + [Variant(f"steps×{f}", float("nan"), step_factor=int(f)) for f in c.step_factors]
-
-    def n_instances(self, settings):
-        return settings.training_recipes.n_instances
 
 
 FIGURE = TrainingRecipes(
