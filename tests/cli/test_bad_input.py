@@ -114,7 +114,9 @@ FIGURES = [
     (["setups.correlated_pairs.model.init=xavier"], "setups.correlated_pairs.model.init"),
     # a control keeps one marginal rate: anticorrelated beside correlated sets has none
     (
-        ["setups.anticorrelated_pairs.data.sets=[{kind:anticorrelated,size:2,count:1},{kind:independent,size:2,count:1}]"],
+        [
+            "setups.anticorrelated_pairs.data.sets=[{kind:anticorrelated,size:2,count:1},{kind:independent,size:2,count:1}]"
+        ],
         "setups.anticorrelated_pairs.data.sets",
     ),
     (["runner=submitit_local", "cache=false"], "cache"),
