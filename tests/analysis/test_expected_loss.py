@@ -15,6 +15,7 @@ LAYOUTS = {
     "three correlated pairs": [FeatureSet("correlated", 2, 3)],
     "two anticorrelated pairs": [FeatureSet("anticorrelated", 2, 2)],
     "independent and anticorrelated": [FeatureSet("independent", 2, 1), FeatureSet("anticorrelated", 3, 1)],
+    "pairs at their own rates": [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1, rate_scale=2.0)],
 }
 
 
@@ -24,21 +25,22 @@ def test_presence_patterns_enumerate_every_case_once():
     patterns = presence_patterns(structure.set_id, structure.set_kinds)
     assert len(patterns) == 9
     q = 0.3  # the probabilities of all patterns sum to 1
-    assert sum(w * q**on * (1 - q) ** (2 - on) for _, on, w in patterns) == pytest.approx(1.0)
+    assert sum(w * q ** on.sum() * (1 - q) ** (2 - on.sum()) for _, on, w in patterns) == pytest.approx(1.0)
     six = FeatureStructure.from_sets([FeatureSet("independent", 6, 1)])
     assert len(presence_patterns(six.set_id, six.set_kinds)) == 64
 
 
+@pytest.mark.parametrize("values", ["uniform", "normal"])
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_expected_loss_matches_the_mean_loss_on_sampled_batches(layout):
+def test_expected_loss_matches_the_mean_loss_on_sampled_batches(layout, values):
     structure = FeatureStructure.from_sets(LAYOUTS[layout])
     n, models, batch, steps = structure.n, 4, 4096, 8
     rng = np.random.default_rng(3)
     W = rng.normal(0, 0.6, (models, 2, n)).astype(np.float32)
     b = rng.normal(0, 0.1, (models, n)).astype(np.float32)
-    p = np.full(models, 0.3)
-    want, error = expected_loss(W, b, structure.set_id, structure.set_kinds, p)
-    sampler = FeatureSampler(structure, p, model_keys(np.arange(models) + 11))
+    rates = structure.unit_rates(np.full(models, 0.3))  # (models, units)
+    want, error = expected_loss(W, b, structure.set_id, structure.set_kinds, rates, values=values)
+    sampler = FeatureSampler(structure, rates, model_keys(np.arange(models) + 11), values=values)
     per_batch = []
     for step in range(steps):
         x = sampler.sample_dense(batch, step)

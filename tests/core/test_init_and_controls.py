@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import tiny_run_config
 from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig, init_std
-from tms.core.controls import control_config
+from tms.core.controls import control_config, marginal_share
 from tms.core.errors import ConfigError
 from tms.core.features import FeatureSampler
 from tms.core.streams import model_keys
@@ -83,10 +83,32 @@ def test_control_shares_its_models_initialisations():
     assert np.array_equal(model.W, control.W)
 
 
-def test_control_of_features_with_different_marginal_rates_is_refused():
-    mixed = RunConfig(data=DataConfig(sets=[FeatureSet("anticorrelated", 2, 1), FeatureSet("correlated", 2, 1)]))
+def test_one_marginal_share_is_refused_for_features_with_different_marginal_rates():
+    """The figures' controls assume one rate per run; a mixed layout has none."""
+    mixed = DataConfig(sets=[FeatureSet("anticorrelated", 2, 1), FeatureSet("correlated", 2, 1)])
     with pytest.raises(ConfigError, match="data.sets.*marginal rates"):
-        control_config(mixed)
+        marginal_share(mixed)
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        [FeatureSet("anticorrelated", 2, 1), FeatureSet("correlated", 2, 1)],
+        [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1, rate_scale=2.0)],
+        [FeatureSet("anticorrelated", 3, 1, probability=0.6), FeatureSet("correlated", 2, 1)],
+    ],
+)
+def test_control_of_a_mixed_layout_keeps_every_features_own_marginal_rate(sets):
+    cfg = RunConfig(data=DataConfig(sets=sets, feature_probability=0.3))
+    control = control_config(cfg)
+    assert all(s.kind == "independent" for s in control.data.sets)
+    model_rates = FeatureStructure.from_sets(sets).feature_rates([0.3])
+    control_rates = FeatureStructure.from_sets(control.data.sets).feature_rates([0.3])
+    np.testing.assert_allclose(control_rates, model_rates, rtol=1e-15)
+    x = FeatureSampler.from_config(control).sample_dense(40_000, 0)[0]
+    rate = (x > 0).float().mean(0).numpy()
+    se = np.sqrt(model_rates[0] * (1 - model_rates[0]) / 40_000)
+    assert np.all(np.abs(rate - model_rates[0]) < 5 * se)
 
 
 def test_rate_scale_out_of_range_is_refused():

@@ -36,13 +36,13 @@ def gradient_samples(sets, sampler: str, n_batches=3000, batch=128, p=0.05, seed
     imp = torch.linspace(1.0, 0.5, n)
     if sampler == "fused":
         keys = model_keys([seed])
-        geometric, inv_log_q, threshold = slot_parameters([p])
+        slots = slot_parameters([p])
         unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
         out = np.empty((1, 2 * n + n), np.float32)
         rows = []
         for step in range(n_batches):
             loss = kernel.batch_gradients(
-                W.numpy(), b.numpy(), keys, step, geometric, inv_log_q, threshold, *unit, imp.numpy(), batch, out
+                W.numpy(), b.numpy(), keys, step, *slots, *unit, False, imp.numpy(), batch, out
             )
             rows.append(np.concatenate([loss, out[0]]))
         return np.stack(rows).astype(np.float64)
@@ -91,12 +91,12 @@ def test_fused_gradients_equal_autograd_on_the_same_batch(sets, p):
     b = torch.linspace(-0.05, 0.3, n).repeat(I, 1)
     imp = torch.linspace(1.0, 0.5, n)
     keys = model_keys([1, 2, 3])
-    geometric, inv_log_q, threshold = slot_parameters([p] * I)
+    slots = slot_parameters([p] * I)
     unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
     out = np.empty((I, 2 * n + n), np.float32)
     for step in (0, 4):
         loss = kernel.batch_gradients(
-            W.numpy(), b.numpy(), keys, step, geometric, inv_log_q, threshold, *unit, imp.numpy(), batch, out
+            W.numpy(), b.numpy(), keys, step, *slots, *unit, False, imp.numpy(), batch, out
         )
         x = FeatureSampler(structure, [p] * I, keys).sample_dense(batch, step=step)
         Wg, bg = W.clone().double().requires_grad_(), b.clone().double().requires_grad_()

@@ -1,12 +1,16 @@
 """The batched trainer: it learns, it is deterministic, it refuses to diverge silently."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from tests.conftest import tiny_run_config
+from tms.core.artifacts import ArtifactError
 from tms.core.config import RunConfig
-from tms.core.errors import TrainingDiverged
+from tms.core.errors import ConfigError, TrainingDiverged
+from tms.core.replay import replay
 from tms.core.train import AdamW, instance_layout, lr_factor, train
 
 
@@ -135,3 +139,39 @@ def test_snapshots_are_taken_at_requested_steps():
     result = train(small_config(steps=20), snapshot_steps=[0, 5, 20])
     assert sorted(result.snapshots) == [0, 5, 20]
     assert np.array_equal(result.snapshots[20], result.W)
+
+
+# --- learning-rate schedules from Python ----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["fused", "torch"])
+def test_a_callable_schedule_trains_like_the_named_one_it_restates(backend):
+    named = train(tiny_run_config(steps=120, schedule="linear", backend=backend))
+    restated = train(tiny_run_config(steps=120, schedule=lambda step, steps: 1.0 - step / steps, backend=backend))
+    assert np.array_equal(named.W, restated.W)
+    assert not np.array_equal(named.W, train(tiny_run_config(steps=120, backend=backend)).W)
+
+
+def warmup(step, steps):
+    return min(1.0, (step + 1) / 10)
+
+
+def test_a_callable_schedule_is_recorded_by_name_and_replay_refuses_it():
+    result = train(tiny_run_config(steps=30, schedule=warmup))
+    assert json.loads(result.config)["train"]["schedule"] == f"callable:{__name__}.warmup"
+    with pytest.raises(ArtifactError, match="Python schedule"):
+        replay(result, model=0)
+
+
+@pytest.mark.parametrize("factor", [float("nan"), -0.5, float("inf")])
+def test_a_callable_schedule_with_a_bad_factor_is_refused_before_training(factor):
+    bad = lambda step, steps: factor if step == 17 else 1.0
+    with pytest.raises(ConfigError, match="train.schedule: gave factor .* at step 17"):
+        train(tiny_run_config(steps=30, schedule=bad))
+
+
+def test_a_run_with_a_callable_schedule_is_not_cached():
+    from tms.run.cache import run_key
+
+    with pytest.raises(ValueError, match="cannot be cached"):
+        run_key(tiny_run_config(schedule=warmup))

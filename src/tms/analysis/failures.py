@@ -17,7 +17,7 @@ from tms.analysis import stats
 from tms.analysis.claims import CLAIMS
 from tms.analysis.expected_loss import expected_loss
 from tms.analysis.outcomes import OUTCOMES, STRICT, transitions
-from tms.analysis.recipe import rate_scale
+from tms.analysis.recipe import unit_rates, values
 
 MIN_GROUP = 5
 
@@ -56,10 +56,11 @@ def failure_claim(loss, codes, failure: str) -> dict:
 
 def model_losses(arrays, prefix: str = "") -> tuple:
     """(expected loss (I,), its standard error (I,)) of the models ``<prefix>W``, ``<prefix>b``
-    of a figure's arrays, at their own rate (p x the run's rate_scale)."""
-    rate = np.asarray(arrays["feature_probability"]) * rate_scale(arrays)
+    of a figure's arrays, at their own unit rates and value distribution."""
+    rate = unit_rates(arrays)
     W, b = arrays[f"{prefix}W"], arrays[f"{prefix}b"]
-    return expected_loss(W, b, arrays["set_id"], arrays["set_kind"], rate[: len(W)], arrays.get("importance"))
+    layout = arrays["set_id"], arrays["set_kind"]
+    return expected_loss(W, b, *layout, rate[: len(W)], arrays.get("importance"), values=values(arrays))
 
 
 def failure_summary(claim: str, arrays) -> dict:

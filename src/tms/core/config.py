@@ -24,6 +24,7 @@ SCHEDULES = ("constant", "linear", "cosine")
 SAMPLERS = ("sparse", "dense")
 BACKENDS = ("auto", "fused", "torch")
 INITS = ("per_model", "colab")
+VALUES = ("uniform", "normal")
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 MAX_STEPS = 2**62  # steps are counted in int64
 FLOAT32_MAX = 3.4028234663852886e38  # every number that reaches the float32 model must fit
@@ -34,11 +35,18 @@ DEFAULT_MAX_MEMORY_GB = 16.0
 
 @dataclass
 class FeatureSet:
-    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.core.structure``)."""
+    """``count`` sets of ``size`` features of one ``kind`` (see ``tms.core.structure``).
+
+    Each set's unit is active with probability ``rate_scale`` x p (p: the run's feature
+    probability, so the instance axis still sweeps it), or with the fixed ``probability`` when
+    that is set (the same at every p). Either is then multiplied by ``DataConfig.rate_scale``.
+    """
 
     kind: str = "correlated"
     size: int = 2
     count: int = 1
+    rate_scale: float = 1.0
+    probability: float | None = None
 
 
 @dataclass
@@ -53,6 +61,9 @@ class DataConfig:
     # the point and seeds the models, so a control at a lower rate (tms.core.controls) keeps the
     # initialisations of the models it controls.
     rate_scale: float = 1.0
+    # Nonzero values: "uniform" on (0, 1], or "normal": 0.5 + 0.2 N(0, 1) clipped to [0, 1]
+    # (ARENA's), where an active feature is exactly 0 with probability Phi(-2.5) = 0.62%.
+    values: str = "uniform"
 
     def __post_init__(self):
         # Notebook users may pass plain dicts; turn them into FeatureSets (validate() checks them).
@@ -84,6 +95,9 @@ class TrainConfig:
     batch: int = 1024
     lr: float = 1e-3
     weight_decay: float = 0.01
+    # Learning-rate factor per step: "constant", "linear" or "cosine" (the CLI's names), or,
+    # from Python, any callable (step, steps) -> factor (0-based step); such a run is recorded
+    # with the callable's name and cannot be cached or replayed from its artifact.
     schedule: str = "constant"
     # "fused": the compiled CPU loop (tms.core.kernel); "torch": batched tensor ops, on any
     # device; "auto": fused on the CPU, torch on CUDA. Both train on the same batches
@@ -141,6 +155,13 @@ def check_number(value, field_name: str, rule: str, ok) -> None:
     _check(bool(ok(value)), field_name, f"got {value}; must be {rule}")
 
 
+def schedule_name(schedule) -> str:
+    """A schedule as recorded: its name, or "callable:<module>.<qualname>" for a callable."""
+    if not callable(schedule):
+        return schedule
+    return f"callable:{getattr(schedule, '__module__', '?')}.{getattr(schedule, '__qualname__', repr(schedule))}"
+
+
 def _check_choice(value, field_name: str, allowed) -> None:
     _check(value in allowed, field_name, f"got {value!r}; allowed: {', '.join(allowed)}")
 
@@ -161,10 +182,28 @@ def validate_data(data: DataConfig, prefix: str = "data") -> None:
         if s.kind != "independent" and s.size == 1:
             raise ConfigError(f"{where}.size", f"got 1; a {s.kind} set needs >= 2 features (one is just independent)")
         check_int(s.count, f"{where}.count", 1)
+        check_number(s.rate_scale, f"{where}.rate_scale", "> 0", lambda x: x > 0)
+        if s.probability is not None:
+            check_number(s.probability, f"{where}.probability", "in (0, 1]", lambda x: 0 < x <= 1)
+            _check(
+                s.rate_scale == 1,
+                f"{where}.probability",
+                f"got {s.probability} with rate_scale {s.rate_scale}; a set's rate is either relative "
+                "(rate_scale x p) or absolute (probability), not both",
+            )
     many = len(data.feature_probabilities) > 0
     name = f"{prefix}.feature_probabilities" if many else f"{prefix}.feature_probability"
     check_probabilities(feature_probabilities(data), name)
     check_number(data.rate_scale, f"{prefix}.rate_scale", "in (0, 1]", lambda x: 0 < x <= 1)
+    top = max(feature_probabilities(data))
+    for i, s in enumerate(data.sets):
+        rate = data.rate_scale * (s.probability if s.probability is not None else s.rate_scale * top)
+        _check(
+            rate <= 1,
+            f"{prefix}.sets[{i}].rate_scale",
+            f"got {s.rate_scale}; its unit would be active with probability {rate:g} > 1 at p = {top:g}",
+        )
+    _check_choice(data.values, f"{prefix}.values", VALUES)
 
 
 def check_probabilities(values, field_name: str) -> None:
@@ -241,7 +280,8 @@ def validate_train(train: TrainConfig, prefix: str = "train", here: bool = True)
     top_decay = FLOAT32_MAX / train.lr
     rule = f"in [0, {top_decay:.3g}] (each step scales W by 1 - lr x weight_decay, in float32)"
     check_number(train.weight_decay, f"{prefix}.weight_decay", rule, lambda x: 0 <= x <= top_decay)
-    _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
+    if not callable(train.schedule):
+        _check_choice(train.schedule, f"{prefix}.schedule", SCHEDULES)
     _check_choice(train.backend, f"{prefix}.backend", BACKENDS)
     _check_choice(train.sampler, f"{prefix}.sampler", SAMPLERS)
     validate_device(train.device, f"{prefix}.device", here=False)

@@ -8,8 +8,11 @@ with p / k, so the control of anticorrelated sets of k trains independent featur
 model (the seeds follow p, not the rate), a run and its control form pairs, and the claims
 compare them paired by seed.
 
-A layout whose features have different marginal rates (anticorrelated sets beside correlated
-ones, or sets of different sizes) has no such control: ``control_config`` refuses it.
+When features have different marginal rates (anticorrelated sets beside correlated ones, sets
+of different sizes, or sets with their own rates, ``FeatureSet.rate_scale`` / ``probability``),
+the control gives each set's features their own rate instead: one independent set per set,
+at the set's rate / k. ``marginal_share`` (one k for the whole run) is for the figures, whose
+controls and tables assume one rate.
 """
 
 from __future__ import annotations
@@ -34,17 +37,34 @@ def marginal_share(data: DataConfig, prefix: str = "data") -> int:
     return shares.pop()
 
 
+def _own_rate(s: FeatureSet) -> bool:
+    return s.rate_scale != 1 or s.probability is not None
+
+
 def control_config(cfg: RunConfig) -> RunConfig:
-    """Same n, m, feature probabilities, seeds and training, every feature independent at its
-    marginal rate in ``cfg`` (p, or p / k for anticorrelated sets of k).
+    """Same n, m, feature probabilities, seeds, values and training, every feature independent
+    at its marginal rate in ``cfg`` (its unit's rate, / k for anticorrelated sets of k).
 
     ``cfg`` is validated first (ConfigError): an invalid run has no valid control."""
     validate(cfg, here=False)
     control = copy.deepcopy(cfg)
-    control.data = DataConfig(
-        sets=[FeatureSet("independent", n_features(cfg.data), 1)],
-        feature_probability=cfg.data.feature_probability,
-        feature_probabilities=list(cfg.data.feature_probabilities),
-        rate_scale=cfg.data.rate_scale / marginal_share(cfg.data),
-    )
+    common = {
+        "feature_probability": cfg.data.feature_probability,
+        "feature_probabilities": list(cfg.data.feature_probabilities),
+        "values": cfg.data.values,
+    }
+    shares = {s.size if s.kind == "anticorrelated" else 1 for s in cfg.data.sets}
+    if len(shares) == 1 and not any(_own_rate(s) for s in cfg.data.sets):  # one rate: rate_scale / k
+        control.data = DataConfig(
+            sets=[FeatureSet("independent", n_features(cfg.data), 1)],
+            rate_scale=cfg.data.rate_scale / shares.pop(),
+            **common,
+        )
+        return control
+    sets = []
+    for s in cfg.data.sets:
+        k = s.size if s.kind == "anticorrelated" else 1
+        own = {"probability": s.probability / k} if s.probability is not None else {"rate_scale": s.rate_scale / k}
+        sets.append(FeatureSet("independent", s.size * s.count, 1, **own))
+    control.data = DataConfig(sets=sets, rate_scale=cfg.data.rate_scale, **common)
     return control

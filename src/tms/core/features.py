@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tms.core.instances import instance_layout
-from tms.core.streams import model_keys, slot_parameters
+from tms.core.streams import VALUES, model_keys, slot_parameters
 from tms.core.structure import FeatureStructure
 
 # Entry lists are first allocated for the expected count plus this many standard deviations;
@@ -52,27 +52,36 @@ class SparseBatch:
 
 
 class FeatureSampler:
-    """Draws batch after batch for I models at once, each with its own feature probability
-    ``feature_probability`` (I,) and stream key ``keys`` (I,) (``tms.core.streams.model_keys``).
+    """Draws batch after batch for I models at once, each with its own stream key ``keys`` (I,)
+    (``tms.core.streams.model_keys``) and unit rates ``rates``: (I,) feature probabilities that
+    all of a model's units share, or (I, U) per unit (``FeatureStructure.unit_rates``).
+    ``values`` is the value distribution ("uniform" or "normal", ``DataConfig.values``).
 
     ``step`` is the next batch's index; each call draws one batch and advances it, or draws
     the batch ``step=`` names. Tensors come on ``device``.
     """
 
-    def __init__(self, structure: FeatureStructure, feature_probability, keys, step: int = 0, device="cpu"):
+    def __init__(
+        self, structure: FeatureStructure, rates, keys, step: int = 0, device="cpu", values: str = "uniform"
+    ):
         self.structure = structure
-        self.p = np.asarray(torch.as_tensor(feature_probability).cpu(), dtype=np.float64).reshape(-1)
+        rates = np.asarray(torch.as_tensor(rates).cpu(), dtype=np.float64)
+        rates = rates.reshape(-1, 1) if rates.ndim < 2 else rates
+        self.rates = np.ascontiguousarray(np.broadcast_to(rates, (rates.shape[0], structure.n_units)))
         self.keys = np.asarray(keys, dtype=np.uint64).reshape(-1)
-        if self.keys.shape != self.p.shape:
-            raise ValueError(f"{self.keys.shape[0]} stream keys for {self.p.shape[0]} feature probabilities")
-        self.geometric, self.inv_log_q, self.threshold = slot_parameters(self.p)
+        if self.keys.shape[0] != self.rates.shape[0]:
+            raise ValueError(f"{self.keys.shape[0]} stream keys for {self.rates.shape[0]} models' rates")
+        if values not in VALUES:
+            raise ValueError(f"values {values!r}; allowed: {', '.join(VALUES)}")
+        self.values = values
+        self.slots = slot_parameters(self.rates)
         self.step = int(step)
         self.device = torch.device(device)
         self._first = structure.unit_first_feature
         self._size = structure.unit_size
         self._share = structure.unit_share
         # Expected entries per sample: an active unit switches on its set (or one feature).
-        self._emits = float(np.where(self._share > 1, 1, self._size).sum())
+        self._emits = np.where(self._share > 1, 1, self._size).astype(np.float64)  # (U,)
         self._scratch = None
 
     @classmethod
@@ -80,11 +89,12 @@ class FeatureSampler:
         """The batches a run of ``cfg`` (a RunConfig) trains on: one instance per model."""
         p, seeds = instance_layout(cfg)
         structure = FeatureStructure.from_sets(cfg.data.sets)
-        return cls(structure, p, model_keys(seeds), device=device or cfg.train.device)
+        rates = structure.unit_rates(p, cfg.data.rate_scale)
+        return cls(structure, rates, model_keys(seeds), device=device or cfg.train.device, values=cfg.data.values)
 
     @property
     def n_instances(self) -> int:
-        return self.p.shape[0]
+        return self.rates.shape[0]
 
     def entries(self, batch: int, step: int | None = None):
         """Batch ``step`` (default: the next) as numpy entry lists: rows (I,) not-all-zero samples
@@ -96,8 +106,9 @@ class FeatureSampler:
         if step is None:
             step, self.step = self.step, self.step + 1
         I = self.n_instances
-        mean = batch * self.p.max(initial=0.0) * self._emits
-        cap = int(min(batch * self.structure.n, mean + ENTRY_MARGIN_SD * np.sqrt(mean * self._emits) + 64))
+        mean = batch * float((self.rates @ self._emits).max(initial=0.0))  # the densest model's entries
+        widest = float(self._emits.max(initial=1.0))
+        cap = int(min(batch * self.structure.n, mean + ENTRY_MARGIN_SD * np.sqrt(mean * widest) + 64))
         count = np.zeros((I, 2), dtype=np.int64)
         U, n = self.structure.n_units, self.structure.n
         room = 9 * batch * U + 8 + 8 * batch + 8 * (batch + 1) + 12 * batch * n
@@ -108,8 +119,8 @@ class FeatureSampler:
             feature = np.empty((I, cap), dtype=np.int64)
             value = np.empty((I, cap), dtype=np.float32)
             kernel.sample_entries(
-                self.keys, step, self.geometric, self.inv_log_q, self.threshold,
-                self._first, self._size, self._share, batch, self._scratch, sample, feature, value, count,
+                self.keys, step, *self.slots, self._first, self._size, self._share, self.values == "normal", batch,
+                self._scratch, sample, feature, value, count,
             )  # fmt: skip
             if I == 0 or count[:, 1].max() <= cap:
                 return count[:, 0].copy(), count.copy(), sample, feature, value

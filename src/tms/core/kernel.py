@@ -31,8 +31,11 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _U11, _U27, _U30, _U31, _U32, _U40 = (np.uint64(k) for k in (11, 27, 30, 31, 32, 40))
 _ONE = np.uint64(1)
+_LOW32 = np.uint64(0xFFFFFFFF)
 _TWO_M53 = 2.0**-53
+_TWO_M32 = 2.0**-32
 _TWO_M24 = np.float32(2.0**-24)
+_TWO_PI = 2.0 * math.pi
 # Floating-point freedoms for the training math (not the sampler): reassociation lets sums
 # vectorise; no assumption about NaN or infinity, so divergence is still seen.
 FAST = {"reassoc", "contract", "nsz"}
@@ -65,16 +68,32 @@ def value24(r):
     return np.float32((r >> _U40) + _ONE) * _TWO_M24
 
 
+@njit(inline="always")
+def value_of(r, normal):
+    """A present feature's value from its value draw r: uniform on (0, 1], or (``normal``)
+    0.5 + 0.2 z clipped to [0, 1], z from Box-Muller on r's two 32-bit halves."""
+    if normal:
+        u1 = (np.float64(r >> _U32) + 1.0) * _TWO_M32
+        u2 = np.float64(r & _LOW32) * _TWO_M32
+        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+        return np.float32(min(max(0.5 + 0.2 * z, 0.0), 1.0))
+    return value24(r)
+
+
 @njit
-def active_slots(presence, geometric, inv_log_q, threshold, slots, flags, out):
+def active_slots(presence, thinning, geometric, inv_log_q, threshold, mixed, unit_threshold, slots, flags, out):
     """The active unit slots of a batch, increasing, into ``out``; returns how many.
 
-    Slot s = sample * U + unit. Bernoulli (``geometric`` False): slot s is active iff the top
-    53 bits of draw s are below ``threshold`` = floor(p 2^53). Geometric: draw d gives the gap
-    floor(log(u_d) * inv_log_q), inv_log_q = 1 / log(1 - p), of inactive slots before the next
-    active one. ``flags`` is scratch of ``slots`` bytes.
+    Slot s = sample * U + unit, q the model's largest unit rate. Bernoulli (``geometric``
+    False): slot s is active iff the top 53 bits of draw s are below ``threshold`` = floor(q
+    2^53), or, when ``mixed``, below its unit's ``unit_threshold`` = floor(p_u 2^53).
+    Geometric: draw d gives the gap floor(log(u_d) * inv_log_q), inv_log_q = 1 / log(1 - q), of
+    slots before the next candidate; when ``mixed``, candidate s is kept iff the top 53 bits of
+    ``thinning`` draw s are below unit_threshold = floor(p_u / q 2^53). ``flags`` is scratch of
+    ``slots`` bytes.
     """
     count = 0
+    U = unit_threshold.shape[0]
     if geometric:
         s = np.int64(-1)
         st = presence
@@ -84,10 +103,18 @@ def active_slots(presence, geometric, inv_log_q, threshold, slots, flags, out):
             if gap >= slots - s - 1:
                 return count
             s += 1 + np.int64(gap)
+            if mixed and (mix(thinning + np.uint64(s + 1) * GAMMA) >> _U11) >= unit_threshold[s % U]:
+                continue
             out[count] = s
             count += 1
-    for s in range(slots):  # vectorised: every slot's draw at once
-        flags[s] = (mix(presence + np.uint64(s + 1) * GAMMA) >> _U11) < threshold
+    if mixed:
+        for b in range(slots // U):
+            for u in range(U):
+                s = b * U + u
+                flags[s] = (mix(presence + np.uint64(s + 1) * GAMMA) >> _U11) < unit_threshold[u]
+    else:
+        for s in range(slots):  # vectorised: every slot's draw at once
+            flags[s] = (mix(presence + np.uint64(s + 1) * GAMMA) >> _U11) < threshold
     for s in range(slots):  # branch-free compaction
         out[count] = s
         count += flags[s]
@@ -96,19 +123,24 @@ def active_slots(presence, geometric, inv_log_q, threshold, slots, flags, out):
 
 @njit
 def draw_batch(
-    key, step, geometric, inv_log_q, threshold, first, size, share, batch, flags, slot, row_sample, start, feats, vals
+    key, step, geometric, inv_log_q, threshold, mixed, unit_threshold, first, size, share, normal, batch,
+    flags, slot, row_sample, start, feats, vals,
 ):  # fmt: skip
     """One model's batch ``step`` as rows: its K not-all-zero samples, in order. Row k is sample
     row_sample[k]; its entries are feats[start[k]:start[k + 1]] (features, increasing) and
-    vals[...] (values). Returns K.
+    vals[...] (values, clipped-normal if ``normal``). Returns K.
 
     ``flags`` (uint8) and ``slot`` (int64) are scratch of batch x units. See tms.core.streams.
     """
     U = first.shape[0]
     n = feats.shape[0] // batch
-    active = active_slots(stream_state(key, step, 0), geometric, inv_log_q, threshold, batch * U, flags, slot)
-    choice = stream_state(key, step, 1)
     values = stream_state(key, step, 2)
+    thinning = values + np.uint64(batch * n) * GAMMA  # draws batch n, batch n + 1, ... of values
+    active = active_slots(
+        stream_state(key, step, 0), thinning, geometric, inv_log_q, threshold, mixed, unit_threshold,
+        batch * U, flags, slot,
+    )  # fmt: skip
+    choice = stream_state(key, step, 1)
     rows = 0
     c = 0
     start[0] = 0
@@ -128,14 +160,14 @@ def draw_batch(
         if k > 1:  # anticorrelated set: one of its k features, uniformly
             f = first[unit] + np.int64(((mix(choice + np.uint64(s + 1) * GAMMA) >> _U32) * np.uint64(k)) >> _U32)
             feats[c] = f
-            vals[c] = value24(mix(values + np.uint64(b * n + f + 1) * GAMMA))
+            vals[c] = value_of(mix(values + np.uint64(b * n + f + 1) * GAMMA), normal)
             c += 1
         else:
             f0 = first[unit]
             base = values + np.uint64(b * n + f0 + 1) * GAMMA
             for f in range(size[unit]):
                 feats[c] = f0 + f
-                vals[c] = value24(mix(base + np.uint64(f) * GAMMA))
+                vals[c] = value_of(mix(base + np.uint64(f) * GAMMA), normal)
                 c += 1
     if smp >= 0:
         rows += 1
@@ -145,7 +177,8 @@ def draw_batch(
 
 @njit(cache=True, parallel=True)
 def sample_entries(
-    keys, step, geometric, inv_log_q, threshold, first, size, share, batch, scratch, sample, feature, value, count
+    keys, step, geometric, inv_log_q, threshold, mixed, unit_threshold, first, size, share, normal, batch,
+    scratch, sample, feature, value, count,
 ):  # fmt: skip
     """Batch ``step`` of every model as entry lists (for the torch backend and the tests).
 
@@ -171,8 +204,8 @@ def sample_entries(
         at += 8 * batch * n
         vals = room[at : at + 4 * batch * n].view(np.float32)
         K = draw_batch(
-            keys[i], step, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
-            flags, slot, row_sample, start, feats, vals,
+            keys[i], step, geometric[i], inv_log_q[i], threshold[i], mixed[i], unit_threshold[i],
+            first, size, share, normal, batch, flags, slot, row_sample, start, feats, vals,
         )  # fmt: skip
         E = start[K]
         count[i, 0] = K
@@ -338,8 +371,8 @@ def adamw(p, grad, m1, m2, keep, lr_m, bc2):
 
 @njit(cache=True, parallel=True, fastmath=FAST)
 def train_models(
-    W, b, mW, vW, mb, vb, keys, geometric, inv_log_q, threshold, first, size, share, importance, batch,
-    first_step, decay, step_size, bias2, window, snap_steps, snaps, losses, bad_step,
+    W, b, mW, vW, mb, vb, keys, geometric, inv_log_q, threshold, mixed, unit_threshold, first, size, share,
+    normal, importance, batch, first_step, decay, step_size, bias2, window, snap_steps, snaps, losses, bad_step,
 ):  # fmt: skip
     """Train every model i in place for steps first_step.. (a chunk of a run): W[i] (m, n), b[i]
     (n,) and their AdamW moments mW, vW, mb, vb (betas 0.9, 0.999, eps 1e-8).
@@ -377,8 +410,8 @@ def train_models(
         row = 0
         for t in range(steps):
             K = draw_batch(
-                keys[i], first_step + t, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
-                flags, slot, row_sample, start, feats, vals,
+                keys[i], first_step + t, geometric[i], inv_log_q[i], threshold[i], mixed[i], unit_threshold[i],
+                first, size, share, normal, batch, flags, slot, row_sample, start, feats, vals,
             )  # fmt: skip
             loss = gradients(w, bi, importance, batch, K, start, feats, vals, G, S, X, Y, y, g, db, dw)
             if not math.isfinite(loss):
@@ -400,7 +433,10 @@ def train_models(
 
 
 @njit(cache=True, parallel=True)
-def batch_gradients(W, b, keys, step, geometric, inv_log_q, threshold, first, size, share, importance, batch, out):
+def batch_gradients(
+    W, b, keys, step, geometric, inv_log_q, threshold, mixed, unit_threshold, first, size, share, normal,
+    importance, batch, out,
+):  # fmt: skip
     """Loss (I,) of every model on its batch ``step``, and dL/dW, dL/db into out (I, m n + n),
     exactly as train_models computes them (for the tests against autograd)."""
     I, m, n = W.shape
@@ -415,8 +451,9 @@ def batch_gradients(W, b, keys, step, geometric, inv_log_q, threshold, first, si
         start = np.empty(batch + 1, np.int64)
         feats, vals = np.empty(batch * n, np.int64), np.empty(batch * n, np.float32)
         K = draw_batch(
-            keys[i], step, geometric[i], inv_log_q[i], threshold[i], first, size, share, batch,
-            np.empty(batch * U, np.uint8), np.empty(batch * U, np.int64), np.empty(batch, np.int64), start, feats, vals,
+            keys[i], step, geometric[i], inv_log_q[i], threshold[i], mixed[i], unit_threshold[i], first, size, share,
+            normal, batch, np.empty(batch * U, np.uint8), np.empty(batch * U, np.int64), np.empty(batch, np.int64),
+            start, feats, vals,
         )  # fmt: skip
         loss[i] = gradients(W[i], b[i], importance, batch, K, start, feats, vals, G, S, X, Y, y, g, db, dw)
         out[i, : m * n] = dw.reshape(-1)

@@ -14,20 +14,29 @@ import torch
 from tms.core.structure import FeatureStructure
 
 
-def sample(structure: FeatureStructure, p: torch.Tensor, batch: int, generator: torch.Generator) -> torch.Tensor:
-    """A dense batch (I, batch, n) for per-model probabilities p (I,).
+def sample(
+    structure: FeatureStructure, p: torch.Tensor, batch: int, generator: torch.Generator, values: str = "uniform"
+) -> torch.Tensor:
+    """A dense batch (I, batch, n) for unit probabilities p: (I,) per model, or (I, units).
 
     One uniform per unit decides whether it is on (u < p); an on anticorrelated set turns on the
-    one feature whose slot u / p * size falls in; each present feature gets a U[0, 1) value.
+    one feature whose slot u / p * size falls in; each present feature gets a U[0, 1) value, or
+    with ``values="normal"`` 0.5 + 0.2 N(0, 1) clipped to [0, 1].
     """
     unit = torch.as_tensor(structure.unit_of_feature)  # (n,) which unit a feature belongs to
     slot = torch.as_tensor(structure.slot)  # (n,) its place inside an anticorrelated set
     share = torch.as_tensor(structure.unit_share)  # (units,) 1, or the set size if anticorrelated
-    p = p.float()[:, None, None]  # (I, 1, 1)
-    u = torch.rand(p.shape[0], batch, structure.n_units, generator=generator)  # (I, batch, units)
+    p = torch.as_tensor(p).float()
+    p = p[:, None, None] if p.dim() == 1 else p[:, None, :]  # (I, 1, 1 or units)
+    I = p.shape[0]
+    u = torch.rand(I, batch, structure.n_units, generator=generator)  # (I, batch, units)
     choice = (u / p * share).floor().long()  # which feature of an on anticorrelated set
     present = (u < p)[..., unit] & ((share[unit] == 1) | (choice[..., unit] == slot))  # (I, batch, n)
-    return torch.rand(p.shape[0], batch, structure.n, generator=generator) * present
+    if values == "normal":
+        value = (0.5 + 0.2 * torch.randn(I, batch, structure.n, generator=generator)).clamp(0.0, 1.0)
+    else:
+        value = torch.rand(I, batch, structure.n, generator=generator)
+    return value * present
 
 
 def loss(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, importance: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,11 @@ def replay(source, model: int, snapshot_steps=(), part: str | None = None, backe
     if not 0 <= int(model) < result.n_instances:
         raise IndexError(f"model {model} outside this run's {result.n_instances} models")
     cfg = run_config_from_dict(json.loads(result.config))
+    if str(cfg.train.schedule).startswith("callable:"):
+        raise ArtifactError(
+            f"this run trained with a Python schedule ({cfg.train.schedule[9:]}), recorded by name only; "
+            "rebuild its RunConfig with that callable and train model j with train(cfg, models=[j])"
+        )
     train_cfg = dataclasses.replace(cfg.train, progress=False, backend=backend or cfg.train.backend)
     cfg = dataclasses.replace(cfg, train=train_cfg)
     j = [int(model)]

@@ -107,8 +107,20 @@ class TrainResult:
         )
 
     def feature_sets(self) -> list:
-        """The FeatureSets this run was trained on, rebuilt from ``set_id`` and ``set_kind``."""
+        """The FeatureSets this run was trained on: from its recorded config (with their rates),
+        else rebuilt from ``set_id`` and ``set_kind``."""
+        from tms.core.config import FeatureSet
+
+        recorded = self._recorded_data().get("sets")
+        if recorded:
+            return [FeatureSet(**s) for s in recorded]
         return feature_sets(self.set_id, self.set_kind)
+
+    def _recorded_data(self) -> dict:
+        """The recorded config's ``data`` section ({} without a config)."""
+        import json
+
+        return json.loads(self.config).get("data", {}) if self.config else {}
 
     def to_model(self):
         """A ``ToyModel`` holding these weights and this importance, for autograd experiments."""
@@ -124,16 +136,15 @@ class TrainResult:
         from tms.core.structure import FeatureStructure
 
         structure = FeatureStructure.from_sets(self.feature_sets())
-        rate = self.feature_probability * self.rate_scale
-        return FeatureSampler(structure, rate, model_keys(self.seed), step=step, device=device)
+        rates = structure.unit_rates(self.feature_probability, self.rate_scale)
+        values = self._recorded_data().get("values", "uniform")
+        return FeatureSampler(structure, rates, model_keys(self.seed), step=step, device=device, values=values)
 
     @property
     def rate_scale(self) -> float:
         """The run's ``data.rate_scale`` (units are active with probability rate_scale x p); 1
         for artifacts that do not record their config."""
-        import json
-
-        return float(json.loads(self.config)["data"].get("rate_scale", 1.0)) if self.config else 1.0
+        return float(self._recorded_data().get("rate_scale", 1.0))
 
 
 def split_prefixed(arrays, prefix: str) -> dict:

@@ -11,8 +11,14 @@ set is one unit. Every unit is active with probability p, independently of all o
                   uniformly, is nonzero; otherwise none is -> marginal rate p / k, and
                   two features of a set are never nonzero together.
 
-Nonzero values are uniform on (0, 1] (float32), drawn independently of the presence draws;
-each model's draws come from its own stream (``tms.core.streams``).
+A set may carry its own rate (``FeatureSet.rate_scale``, relative to p, or ``probability``,
+absolute): its unit is then active with that probability instead of p, and the marginal rates
+above scale with it. ``unit_rates`` gives every unit's probability for a run's p.
+
+Values of present features are uniform on (0, 1] (float32) by default, or ARENA's clipped
+normal (``DataConfig.values``), drawn independently of the presence draws; each model's draws
+come from its own stream (``tms.core.streams``). A clipped-normal value can be exactly 0:
+the feature was drawn active, but its sample looks as if it were off.
 
 The other common convention gives each anticorrelated feature its own rate p (the set is
 active with probability k p). We do not use it: here every set, of any kind, is active with
@@ -41,12 +47,15 @@ class FeatureStructure:
     unit_of_feature: np.ndarray  # (n,) unit that switches the feature on
     slot: np.ndarray  # (n,) position inside an anticorrelated set, else 0
     share: np.ndarray  # (n,) k for anticorrelated features, else 1
+    unit_scale: np.ndarray  # (U,) a unit's rate relative to p (FeatureSet.rate_scale)
+    unit_fixed: np.ndarray  # (U,) a unit's fixed probability (FeatureSet.probability), NaN if relative
 
     @classmethod
     def from_sets(cls, sets: Sequence[FeatureSet]) -> FeatureStructure:
-        set_id, unit, slot, share = [], [], [], []
+        set_id, unit, slot, share, scale, fixed = [], [], [], [], [], []
         n_sets = n_units = 0
         for s in sets:
+            rate = (float(s.rate_scale), np.nan if s.probability is None else float(s.probability))
             for _ in range(s.count):
                 if s.kind == "independent":
                     for _ in range(s.size):
@@ -54,6 +63,8 @@ class FeatureStructure:
                         unit.append(n_units)
                         slot.append(0)
                         share.append(1)
+                        scale.append(rate[0])
+                        fixed.append(rate[1])
                         n_units += 1
                     continue
                 anti = s.kind == "anticorrelated"
@@ -62,6 +73,8 @@ class FeatureStructure:
                     unit.append(n_units)
                     slot.append(j if anti else 0)
                     share.append(s.size if anti else 1)
+                scale.append(rate[0])
+                fixed.append(rate[1])
                 n_sets += 1
                 n_units += 1
         return cls(
@@ -72,7 +85,22 @@ class FeatureStructure:
             unit_of_feature=np.asarray(unit, dtype=np.int64),
             slot=np.asarray(slot, dtype=np.int64),
             share=np.asarray(share, dtype=np.int64),
+            unit_scale=np.asarray(scale, dtype=np.float64),
+            unit_fixed=np.asarray(fixed, dtype=np.float64),
         )
+
+    def unit_rates(self, p, rate_scale: float = 1.0) -> np.ndarray:
+        """(I, U) float64: the probability that each unit is active, for feature probabilities
+        p (I,): rate_scale x (unit_scale x p, or unit_fixed where that is set)."""
+        p = np.asarray(p, dtype=np.float64).reshape(-1, 1)
+        relative = p * self.unit_scale if (self.unit_scale != 1).any() else np.repeat(p, self.n_units, 1)
+        rates = np.where(np.isnan(self.unit_fixed), relative, self.unit_fixed)
+        return rates * rate_scale if rate_scale != 1 else rates
+
+    def feature_rates(self, p, rate_scale: float = 1.0) -> np.ndarray:
+        """(I, n): the probability that each feature is present (its unit's rate, / k for a
+        feature of an anticorrelated set of k)."""
+        return self.unit_rates(p, rate_scale)[:, self.unit_of_feature] / self.share
 
     @property
     def unit_first_feature(self) -> np.ndarray:

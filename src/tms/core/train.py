@@ -17,8 +17,17 @@ import math
 import numpy as np
 import torch
 
-from tms.core.config import RunConfig, feature_probabilities, init_std, resolved_backend, validate
-from tms.core.errors import TrainingDiverged
+from tms.core.config import (
+    ADAM_BETA1,
+    FLOAT32_MAX,
+    RunConfig,
+    feature_probabilities,
+    init_std,
+    resolved_backend,
+    schedule_name,
+    validate,
+)
+from tms.core.errors import ConfigError, TrainingDiverged
 from tms.core.features import FeatureSampler
 from tms.core.instances import importance_vector, instance_layout
 from tms.core.model import init_weights, loss_and_grads, sparse_loss_and_grads
@@ -30,8 +39,11 @@ from tms.core.structure import FeatureStructure
 __all__ = ["AdamW", "importance_vector", "instance_layout", "lr_factor", "train", "train_instances"]
 
 
-def lr_factor(schedule: str, step: int, steps: int) -> float:
-    """Learning-rate multiplier at 0-based ``step``."""
+def lr_factor(schedule, step: int, steps: int) -> float:
+    """Learning-rate multiplier at 0-based ``step``: a named schedule, or a callable
+    (step, steps) -> factor."""
+    if callable(schedule):
+        return float(schedule(step, steps))
     if schedule == "constant":
         return 1.0
     frac = step / max(steps, 1)
@@ -64,6 +76,22 @@ class AdamW:
         torch._foreach_div_(denom, bc2_sqrt)
         torch._foreach_add_(denom, self.eps)
         torch._foreach_addcdiv_(self.params, self.m, denom, -lr / bc1)
+
+
+def lr_factors(train_cfg) -> np.ndarray:
+    """(steps,) float64: the schedule's factor at every step, checked before training starts
+    (a callable's factors must be finite, >= 0, and keep lr x factor in train.lr's range)."""
+    steps = train_cfg.steps
+    factors = np.fromiter((lr_factor(train_cfg.schedule, s, steps) for s in range(steps)), np.float64, steps)
+    if callable(train_cfg.schedule):
+        top = FLOAT32_MAX * (1 - ADAM_BETA1) / train_cfg.lr
+        bad = np.flatnonzero(~(np.isfinite(factors) & (factors >= 0) & (factors <= top)))
+        if bad.size:
+            step = int(bad[0])
+            raise ConfigError(
+                "train.schedule", f"gave factor {float(factors[step]):g} at step {step}; must be a finite number >= 0"
+            )
+    return factors
 
 
 def run_init_std(cfg: RunConfig) -> float:
@@ -129,8 +157,9 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     window = _window(cfg.train.steps, cfg.train.log_every)
     fit = _train_fused if resolved_backend(cfg.train) == "fused" else _train_torch
     bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
-    rate = p * cfg.data.rate_scale  # (I,) probability that a unit is active
-    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, rate, seeds, importance, snapshot_steps, window, bar)
+    rate = structure.unit_rates(p, cfg.data.rate_scale)  # (I, U) probability that a unit is active
+    lr = cfg.train.lr * lr_factors(cfg.train)  # (steps,) float64
+    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, rate, seeds, importance, lr, snapshot_steps, window, bar)
     bar.close()
     if bad is not None:
         step, j = bad
@@ -153,14 +182,15 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     )
 
 
-def _schedule(tc, first: int, count: int):
-    """decay, step size and bias2 (float64, one per step first..first + count - 1) of AdamW."""
+def _schedule(tc, lr, first: int, count: int):
+    """decay, step size and bias2 (float64, one per step first..first + count - 1) of AdamW,
+    from the run's learning rates lr (steps,)."""
     t = np.arange(first, first + count)
-    lr = tc.lr * np.asarray([lr_factor(tc.schedule, int(s), tc.steps) for s in t], dtype=np.float64)
+    lr = lr[first : first + count]
     return 1.0 - lr * tc.weight_decay, lr / (1.0 - 0.9 ** (t + 1.0)), np.sqrt(1.0 - 0.999 ** (t + 1.0))
 
 
-def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, bar):
+def _train_fused(cfg, structure, rates, seeds, importance, lr, snapshot_steps, window, bar):
     """The compiled loop (tms.core.kernel), CHUNK_STEPS at a time."""
     from tms.core import kernel
 
@@ -171,8 +201,9 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
     I, m, n = W.shape
     moments = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(b), np.zeros_like(b)]
     keys = model_keys(seeds)
-    geometric, inv_log_q, threshold = slot_parameters(p)
+    slots = slot_parameters(rates)  # rates: (I, U)
     unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
+    normal = cfg.data.values == "normal"
     snapshots = {0: W.copy()} if 0 in snapshot_steps else {}
     later = np.asarray([s for s in snapshot_steps if s > 0], dtype=np.int64)
     losses = []
@@ -180,12 +211,12 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
     bad = np.zeros(I, dtype=np.int64)
     for first in range(0, tc.steps, chunk):
         count = min(chunk, tc.steps - first)
-        decay, step_size, bias2 = _schedule(tc, first, count)
+        decay, step_size, bias2 = _schedule(tc, lr, first, count)
         snap_steps = later[(later > first) & (later <= first + count)]
         snaps = np.zeros((len(snap_steps), I, m, n), dtype=np.float32)
         out = np.zeros((-(-count // window), I), dtype=np.float32)
         kernel.train_models(
-            W, b, *moments, keys, geometric, inv_log_q, threshold, *unit, importance, tc.batch,
+            W, b, *moments, keys, *slots, *unit, normal, importance, tc.batch,
             first, decay, step_size, bias2, window, snap_steps, snaps, out, bad,
         )  # fmt: skip
         if bad.any():
@@ -199,7 +230,7 @@ def _train_fused(cfg, structure, p, seeds, importance, snapshot_steps, window, b
     return W, b, loss, loss_step, snapshots, None
 
 
-def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window, bar):
+def _train_torch(cfg, structure, rates, seeds, importance_np, lr, snapshot_steps, window, bar):
     """The batched tensor program, on train.device."""
     from tms.core import kernel
 
@@ -208,10 +239,10 @@ def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window
     device = torch.device(tc.device)
     importance = torch.as_tensor(importance_np, device=device)  # (n,)
     W, b = init_weights(seeds, cfg.model.m, structure.n, device, run_init_std(cfg))  # (I, m, n), (I, n)
-    sampler = FeatureSampler(structure, p, model_keys(seeds), device=device)
+    sampler = FeatureSampler(structure, rates, model_keys(seeds), device=device, values=cfg.data.values)
     opt = AdamW([W, b], tc.weight_decay)
     span = window * max(1, FLUSH_STEPS // window)  # steps held before losses are checked
-    buf = torch.zeros((span, len(p)), device=device)  # (span, I) per-step losses
+    buf = torch.zeros((span, len(rates)), device=device)  # (span, I) per-step losses
     history, history_step = [], []
     wanted = set(snapshot_steps)
     snapshots = {0: W.cpu().numpy().copy()} if 0 in wanted else {}
@@ -228,7 +259,7 @@ def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window
             x = sampler.sample_dense(tc.batch, step)  # (I, B, n)
             loss, dW, db = loss_and_grads(W, b, x, importance, uniform_importance=uniform)
         buf[step % span] = loss
-        opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
+        opt.step([dW, db], float(lr[step]))
         done = step + 1
         if done % span == 0 or done == tc.steps:
             first = (done - 1) // span * span  # steps before this span
@@ -240,7 +271,7 @@ def _train_torch(cfg, structure, p, seeds, importance_np, snapshot_steps, window
             bar.update(done)
         if done in wanted:
             snapshots[done] = W.cpu().numpy().copy()
-    n_inst = len(p)
+    n_inst = len(rates)
     loss = np.stack(history) if history else np.zeros((0, n_inst), np.float32)
     return W.cpu().numpy(), b.cpu().numpy(), loss, np.asarray(history_step, dtype=np.int64), snapshots, None
 
@@ -250,7 +281,9 @@ def config_json(cfg: RunConfig) -> str:
     import dataclasses
     import json
 
-    return json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+    d = dataclasses.asdict(cfg)
+    d["train"]["schedule"] = schedule_name(cfg.train.schedule)
+    return json.dumps(d, sort_keys=True)
 
 
 def _append_window_means(losses: torch.Tensor, first_step: int, window: int, history: list, steps: list) -> None:

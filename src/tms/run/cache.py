@@ -51,6 +51,8 @@ def code_hash() -> str:
 def run_key(cfg: RunConfig, snapshot_steps=(), models=None) -> str:
     """Hex key identifying what a run (or its models ``models`` = (first, stop)) computes (not
     how it is displayed)."""
+    if callable(cfg.train.schedule):
+        raise ValueError("a run with a callable train.schedule cannot be cached: its code is not part of the key")
     # Only RunConfig's own fields: entry points subclass it with output and cache settings.
     cfg = copy.deepcopy(RunConfig(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(RunConfig)}))
     for name in COSMETIC_TRAIN_FIELDS:
