@@ -25,7 +25,7 @@ SE_LIMIT = 5.0
 @pytest.fixture(scope="module")
 def arena_batches():
     """{p: (BATCH, 4) bool nonzero pattern} for the preset's models (one per p)."""
-    cfg = (load_config("train", ["setup=arena_mixed", "n_instances=1", "train.progress=false"]))
+    cfg = load_config("train", ["setup=arena_mixed", "n_instances=1", "train.progress=false"])
     x = FeatureSampler.from_config(cfg).sample_dense(BATCH, step=0).numpy() != 0
     return dict(zip(cfg.data.feature_probabilities, x, strict=True))
 
@@ -67,7 +67,7 @@ def test_joint_rates_are_those_of_independent_pairs(arena_batches):
 def test_its_control_puts_every_feature_independently_at_p():
     from tms.core.controls import control_config
 
-    cfg = (load_config("train", ["setup=arena_mixed", "n_instances=1"]))
+    cfg = load_config("train", ["setup=arena_mixed", "n_instances=1"])
     control = control_config(cfg)
     x = FeatureSampler.from_config(control).sample_dense(BATCH, step=0).numpy() != 0
     for p, xi in zip(cfg.data.feature_probabilities, x, strict=True):

@@ -95,9 +95,7 @@ def test_fused_gradients_equal_autograd_on_the_same_batch(sets, p):
     unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
     out = np.empty((I, 2 * n + n), np.float32)
     for step in (0, 4):
-        loss = kernel.batch_gradients(
-            W.numpy(), b.numpy(), keys, step, *slots, *unit, False, imp.numpy(), batch, out
-        )
+        loss = kernel.batch_gradients(W.numpy(), b.numpy(), keys, step, *slots, *unit, False, imp.numpy(), batch, out)
         x = FeatureSampler(structure, [p] * I, keys).sample_dense(batch, step=step)
         Wg, bg = W.clone().double().requires_grad_(), b.clone().double().requires_grad_()
         expected = reference.loss(Wg, bg, x.double(), imp.double())

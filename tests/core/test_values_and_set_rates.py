@@ -26,7 +26,7 @@ from tms.core.train import train
 
 TAIL = NormalDist().cdf(-2.5)  # P(0.5 + 0.2 z <= 0) = P(... >= 1): the clipped mass at each end
 # E[(v - 1/2)^2] for v = clip(0.5 + 0.2 z, 0, 1): the interior part plus the two atoms at 1/2 away.
-_PHI = math.exp(-2.5**2 / 2) / math.sqrt(2 * math.pi)
+_PHI = math.exp(-(2.5**2) / 2) / math.sqrt(2 * math.pi)
 VARIANCE = 0.04 * ((1 - 2 * TAIL) - 2 * 2.5 * _PHI) + 2 * 0.25 * TAIL
 LAYOUT = [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 3, 1), FeatureSet("independent", 2, 1)]
 
@@ -64,7 +64,9 @@ def test_uniform_values_stay_uniform_and_never_zero():
 def test_the_value_distribution_leaves_which_features_are_present_unchanged(p):
     """Values come from their own stream: the same entries, only their values differ."""
     structure = FeatureStructure.from_sets(LAYOUT)
-    got = [FeatureSampler(structure, [p], model_keys([9]), values=v).entries(2000, step=4) for v in ("uniform", "normal")]
+    got = [
+        FeatureSampler(structure, [p], model_keys([9]), values=v).entries(2000, step=4) for v in ("uniform", "normal")
+    ]
     (_, c0, s0, f0, _), (_, c1, s1, f1, _) = got
     E = c0[0, 1]
     assert np.array_equal(c0, c1) and np.array_equal(s0[0, :E], s1[0, :E]) and np.array_equal(f0[0, :E], f1[0, :E])
@@ -166,7 +168,10 @@ def test_a_saved_runs_sampler_draws_its_own_rates_and_values(tmp_path):
     [
         ([FeatureSet("correlated", 2, 1, rate_scale=0.0)], "data.sets[0].rate_scale"),
         ([FeatureSet("correlated", 2, 1, rate_scale=float("inf"))], "data.sets[0].rate_scale"),
-        ([FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1, rate_scale=20.0)], "data.sets[1].rate_scale"),
+        (
+            [FeatureSet("correlated", 2, 1), FeatureSet("anticorrelated", 2, 1, rate_scale=20.0)],
+            "data.sets[1].rate_scale",
+        ),
         ([FeatureSet("correlated", 2, 1, probability=1.5)], "data.sets[0].probability"),
         ([FeatureSet("correlated", 2, 1, probability=0.2, rate_scale=2.0)], "data.sets[0].probability"),
     ],

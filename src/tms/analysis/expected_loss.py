@@ -2,13 +2,14 @@
 
 The expectation is split over *presence patterns*: every unit u (an independent feature or a
 whole set, ``tms.core.structure``) is off with probability 1 - q_u or on with probability q_u
-(q_u = rate_scale x p, unless its set carries its own rate), and an active anticorrelated set of k switches on one of its k features,
-each with probability 1/k. So a layout of U units has at most prod(1 + choices) patterns (4 for
-2 correlated pairs, 9 for 2 anticorrelated pairs, 8 for 3 correlated pairs, 64 for 6
-independent features), enumerated exactly. Within a pattern the active features' values are
-uniform on (0, 1] (or ARENA's clipped normal, ``values="normal"``); that integral is estimated from ``SAMPLES`` fixed-seed uniform draws, the
-same draws for every model (common random numbers, so differences between models are sharper
-than each estimate). The all-zero pattern is exact: sum_i I_i ReLU(b_i)^2.
+(q_u = rate_scale x p, unless its set carries its own rate), and an active anticorrelated set
+of k switches on one of its k features, each with probability 1/k. So a layout of U units has
+at most prod(1 + choices) patterns (4 for 2 correlated pairs, 9 for 2 anticorrelated pairs, 8
+for 3 correlated pairs, 64 for 6 independent features), enumerated exactly. Within a pattern
+the active features' values are uniform on (0, 1] (or ARENA's clipped normal,
+``values="normal"``); that integral is estimated from ``SAMPLES`` fixed-seed draws, the same
+draws for every model (common random numbers, so differences between models are sharper than
+each estimate). The all-zero pattern is exact: sum_i I_i ReLU(b_i)^2.
 
 ``expected_loss`` returns the estimate and its standard error (from the per-pattern sample
 variances); with 4,096 draws per pattern the standard error is well under 1% of the loss.

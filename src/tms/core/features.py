@@ -61,9 +61,7 @@ class FeatureSampler:
     the batch ``step=`` names. Tensors come on ``device``.
     """
 
-    def __init__(
-        self, structure: FeatureStructure, rates, keys, step: int = 0, device="cpu", values: str = "uniform"
-    ):
+    def __init__(self, structure: FeatureStructure, rates, keys, step: int = 0, device="cpu", values: str = "uniform"):
         self.structure = structure
         rates = np.asarray(torch.as_tensor(rates).cpu(), dtype=np.float64)
         rates = rates.reshape(-1, 1) if rates.ndim < 2 else rates

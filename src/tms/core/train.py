@@ -159,7 +159,9 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
     rate = structure.unit_rates(p, cfg.data.rate_scale)  # (I, U) probability that a unit is active
     lr = cfg.train.lr * lr_factors(cfg.train)  # (steps,) float64
-    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, rate, seeds, importance, lr, snapshot_steps, window, bar)
+    W, b, loss, loss_step, snapshots, bad = fit(
+        cfg, structure, rate, seeds, importance, lr, snapshot_steps, window, bar
+    )
     bar.close()
     if bad is not None:
         step, j = bad
