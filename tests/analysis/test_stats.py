@@ -115,10 +115,11 @@ def test_mean_ci_of_no_finite_values_is_undefined():
 
 def test_mean_ci_width_matches_the_normal_theory_width_for_normal_data():
     """For n = 200 normal values the bootstrap distribution of the mean is close to normal with
-    sd = s/sqrt(n) (s with ddof=0, the bootstrap's plug-in sd), so the 95% percentile interval
-    is about 2 * 1.96 * s / sqrt(n) wide. The Monte Carlo error of each 2.5%/97.5% quantile
-    with 10,000 resamples is sqrt(.025 * .975 / 1e4) / pdf(1.96) ~ 0.027 sd, i.e. ~1% of the
-    width, and the skew of normal data is negligible: a 5% tolerance is > 4 Monte Carlo sds."""
+    sd = s/sqrt(n) (s with ddof=0, the bootstrap's plug-in sd), so the 95% interval (BCa is
+    close to percentile for symmetric data) is about 2 * 1.96 * s / sqrt(n) wide. The Monte
+    Carlo error of each 2.5%/97.5% quantile with 10,000 resamples is sqrt(.025 * .975 / 1e4)
+    / pdf(1.96) ~ 0.027 sd, i.e. ~1% of the width, and the skew of normal data is negligible:
+    a 5% tolerance is > 4 Monte Carlo sds."""
     x = np.random.default_rng(7).normal(loc=3.0, scale=2.0, size=200)
     mean, (lo, hi) = stats.mean_ci(x)
     expected = 2 * stats.Z95 * x.std() / math.sqrt(x.size)
@@ -127,7 +128,7 @@ def test_mean_ci_width_matches_the_normal_theory_width_for_normal_data():
 
 
 def test_mean_ci_covers_the_true_mean_about_95_percent_of_the_time():
-    """Percentile bootstrap of the mean, n = 30 normal values: true coverage is ~93-94%.
+    """Bootstrap (BCa) interval of the mean, n = 30 normal values: true coverage is ~93-94%.
     300 repetitions give a binomial sd of ~1.4 points, so [88%, 99%] is a > 3.5 sd band;
     the data seeds are fixed, so the outcome is deterministic."""
     rng = np.random.default_rng(123)
@@ -136,6 +137,55 @@ def test_mean_ci_covers_the_true_mean_about_95_percent_of_the_time():
         _, (lo, hi) = stats.mean_ci(rng.normal(size=30), resamples=1000, seed=int(rng.integers(1 << 31)))
         hits += lo <= 0.0 <= hi
     assert 0.88 <= hits / 300 <= 0.99
+
+
+# Efron & Tibshirani (1993), An Introduction to the Bootstrap, Table 14.1: spatial test
+# scores of 26 children, test A; Table 14.2 gives 90% intervals for the plug-in variance
+# (171.5): BCa 115.8 to 259.6, percentile 100.8 to 233.9 (both from B = 2000 resamples).
+SPATIAL_A = [48, 36, 20, 29, 42, 42, 20, 42, 22, 41, 45, 14, 6, 0, 33, 28, 34, 4, 32, 24, 47, 41, 24, 26, 30, 41]
+# Monte Carlo error of a 5% / 95% bootstrap quantile from B resamples: sqrt(.05 .95 / B) /
+# pdf(1.645) x sd(theta*) ~ 41 sqrt(.0475 / B) / 0.103; for the book's B = 2000 that is ~1.9,
+# for our 10,000 ~0.9. Four combined standard deviations: 4 x sqrt(1.9^2 + 0.9^2) ~ 8.4.
+SPATIAL_TOLERANCE = 8.4
+
+
+def _variance(x, axis=-1):
+    return np.var(x, axis=axis)
+
+
+def test_bca_interval_matches_efron_and_tibshiranis_spatial_test_example():
+    lo, hi = stats.bootstrap_ci((np.asarray(SPATIAL_A, float),), _variance, confidence=0.90)
+    assert np.var(SPATIAL_A) == pytest.approx(171.5, abs=0.05)
+    assert lo == pytest.approx(115.8, abs=SPATIAL_TOLERANCE) and hi == pytest.approx(259.6, abs=SPATIAL_TOLERANCE)
+
+
+def test_bca_interval_is_shifted_towards_the_long_tail_against_the_percentile_one():
+    """For a right-skewed statistic BCa moves both ends up (Table 14.2: 115.8-259.6 against
+    100.8-233.9); the shift, about 15 and 26, is several Monte Carlo errors (~0.9)."""
+    from scipy import stats as sps
+
+    x = np.asarray(SPATIAL_A, float)
+    pct = sps.bootstrap((x,), _variance, n_resamples=10_000, confidence_level=0.90, method="percentile",
+                        rng=np.random.default_rng(0), vectorized=True).confidence_interval  # fmt: skip
+    lo, hi = stats.bootstrap_ci((x,), _variance, confidence=0.90)
+    assert lo > pct.low + 5 and hi > pct.high + 5
+
+
+def test_mean_ci_is_scipys_seeded_bca_bootstrap():
+    from scipy import stats as sps
+
+    x = np.random.default_rng(4).exponential(size=40)
+    want = sps.bootstrap((x,), np.mean, n_resamples=stats.BOOTSTRAP_RESAMPLES, method="BCa",
+                         rng=np.random.default_rng(3)).confidence_interval  # fmt: skip
+    assert stats.mean_ci(x, seed=3)[1] == pytest.approx([want.low, want.high], rel=1e-12)
+
+
+def test_mean_ci_falls_back_to_the_percentile_interval_where_bca_is_undefined():
+    """One value differs from 39 equal ones: most resamples have the same mean, BCa's bias
+    correction is infinite, so the percentile interval is reported (finite, holding the mean)."""
+    x = np.r_[np.zeros(39), 1.0]
+    mean, (lo, hi) = stats.mean_ci(x)
+    assert np.isfinite([lo, hi]).all() and lo <= mean <= hi
 
 
 # --- median_ci ----------------------------------------------------------------------------
@@ -342,6 +392,13 @@ def test_compare_means_of_an_empty_group_has_no_difference():
 
 
 def test_compare_means_permutation_p_is_exact_for_a_tiny_case():
-    # a = [1, 2], b = [3, 4]: of the C(4, 2) = 6 splits, 2 are as extreme as observed (|diff| = 2)
+    # a = [1, 2], b = [3, 4]: of the C(4, 2) = 6 splits, 1 is as low as observed (diff = -2) and
+    # 1 as high; scipy enumerates all 6 splits: two-sided p = 2 x 1/6
     out = stats.compare_means([1.0, 2.0], [3.0, 4.0])
-    assert out["p"] == pytest.approx(2 / 6, abs=0.02)  # 10,000 random relabellings: SE 0.0047, so 0.02 is over 4 SE
+    assert out["p"] == pytest.approx(2 / 6, rel=1e-12)
+
+
+def test_compare_means_with_a_single_value_group_keeps_the_other_groups_uncertainty():
+    out = stats.compare_means([5.0], [1.0, 2.0, 3.0, 4.0])
+    lo_b, hi_b = out["mean_b_ci95"]
+    assert out["difference_ci95"] == pytest.approx([5.0 - hi_b, 5.0 - lo_b])

@@ -1,12 +1,24 @@
 """Intervals and paired tests for the claims: every number the summary reports comes from here.
 
-- Fractions get 95% Wilson score intervals (good coverage even near 0 and 1 and for small n).
-- Means get 95% percentile-bootstrap intervals (10,000 resamples from a fixed seed, so the
-  same data always give the same interval).
+Where scipy has the method, scipy computes it:
+
+- Fractions get 95% Wilson score intervals (good coverage even near 0 and 1 and for small n):
+  ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``.
+- Means get 95% BCa bootstrap intervals, ``scipy.stats.bootstrap`` with 10,000 resamples from
+  a fixed seed, so the same data always give the same interval. BCa (bias-corrected and
+  accelerated) rather than the percentile interval: the means we report are of skewed values
+  (losses with a long tail of dropped models, cosines bounded at 1), where the percentile
+  interval's coverage falls short and BCa corrects for the skew (second-order accurate). Where
+  BCa is undefined (a bootstrap distribution with almost no spread) the percentile interval of
+  the same resamples is reported.
+- Differences of two independent groups' means: the same BCa bootstrap, each group resampled on
+  its own, and ``scipy.stats.permutation_test`` (two-sided, 10,000 relabellings, exact when
+  there are fewer distinct splits).
 - Medians get distribution-free intervals from order statistics (exact binomial coverage >= 95%).
 - A model and its control share initialisation seeds, so they are compared *paired*: an exact
-  two-sided McNemar test on the discordant pairs, and Newcombe's hybrid-score interval
-  (method 10) for the difference in fractions.
+  two-sided McNemar test on the discordant pairs (``scipy.stats.binomtest`` at 1/2), and
+  Newcombe's hybrid-score interval (method 10) for the difference in fractions, which scipy
+  lacks (written out below, tested against Newcombe's worked examples).
 
 The verdict rule (``verdict``) is stated once, here, and the README repeats it.
 """
@@ -14,8 +26,10 @@ The verdict rule (``verdict``) is stated once, here, and the README repeats it.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
+from scipy import stats as sps
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 ALPHA = 0.01  # paired test level for "more often than the control"
@@ -23,15 +37,16 @@ MAJORITY = 0.5  # a claim holds "in most models" when the fraction's lower bound
 BOOTSTRAP_RESAMPLES = 10_000
 
 
-def wilson(k: int, n: int, z: float = Z95) -> list:
-    """95% Wilson score interval [lo, hi] for k successes in n trials ([0, 1] when n = 0)."""
+CONFIDENCE = 0.95
+
+
+def wilson(k: int, n: int, confidence: float = CONFIDENCE) -> list:
+    """Wilson score interval [lo, hi] for k successes in n trials ([0, 1] when n = 0), scipy's."""
     if n == 0:
         return [0.0, 1.0]
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    ci = sps.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     # At k = 0 and k = n the bound is exactly 0 or 1 (floating point would miss it slightly).
-    return [0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half)]
+    return [0.0 if k == 0 else max(0.0, float(ci.low)), 1.0 if k == n else min(1.0, float(ci.high))]
 
 
 def fraction(flags) -> tuple:
@@ -42,25 +57,45 @@ def fraction(flags) -> tuple:
     return float(flags.mean()), wilson(int(flags.sum()), int(flags.size))
 
 
+def _mean(x, axis=-1):
+    return np.mean(x, axis=axis)
+
+
+def _mean_difference(a, b, axis=-1):
+    return np.mean(a, axis=axis) - np.mean(b, axis=axis)
+
+
+def bootstrap_ci(
+    samples: tuple, statistic, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0, confidence: float = CONFIDENCE
+) -> list:
+    """BCa interval of ``statistic`` (vectorised, ``axis=-1``) over independent ``samples``
+    (scipy.stats.bootstrap, seeded); the percentile interval of the same resamples where BCa
+    is undefined."""
+    kwargs = {"n_resamples": resamples, "confidence_level": confidence, "vectorized": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns, then returns NaN, where BCa is undefined
+        res = sps.bootstrap(samples, statistic, method="BCa", rng=np.random.default_rng(seed), **kwargs)
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            res = sps.bootstrap(samples, statistic, method="percentile", rng=np.random.default_rng(seed), **kwargs)
+            lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return [lo, hi]
+
+
 def mean_ci(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple:
-    """(mean, 95% percentile-bootstrap interval), ignoring NaN; (None, [None, None]) if empty."""
+    """(mean, 95% BCa bootstrap interval), ignoring NaN; (None, [None, None]) if empty."""
     x = np.asarray(values, dtype=np.float64)
     x = x[np.isfinite(x)]
     if x.size == 0:
         return None, [None, None]
     if x.size == 1 or np.all(x == x[0]):
         return float(x[0]), [float(x[0]), float(x[0])]
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(1)
-    lo, hi = np.quantile(means, [0.025, 0.975])
-    return float(x.mean()), [float(lo), float(hi)]
+    return float(x.mean()), bootstrap_ci((x,), _mean, resamples, seed)
 
 
 def _binomial_cdf_half(k: int, n: int) -> float:
-    """P(Bin(n, 1/2) <= k), exactly."""
-    if k < 0:
-        return 0.0
-    return sum(math.comb(n, i) for i in range(min(k, n) + 1)) / 2**n
+    """P(Bin(n, 1/2) <= k)."""
+    return float(sps.binom.cdf(k, n, 0.5))
 
 
 def median_ci(values) -> tuple:
@@ -80,21 +115,22 @@ def median_ci(values) -> tuple:
 
 
 def mcnemar_p(only_a: int, only_b: int) -> float:
-    """Exact two-sided McNemar p-value from the discordant pair counts."""
+    """Exact two-sided McNemar p-value from the discordant pair counts: the two-sided exact
+    binomial test of only_a successes in only_a + only_b trials at 1/2 (scipy.stats.binomtest)."""
     d = only_a + only_b
     if d == 0:
         return 1.0
-    return min(1.0, 2 * _binomial_cdf_half(min(only_a, only_b), d))
+    return min(1.0, float(sps.binomtest(int(only_a), int(d), 0.5).pvalue))
 
 
-def paired_difference_ci(both: int, only_a: int, only_b: int, neither: int, z: float = Z95) -> list:
+def paired_difference_ci(both: int, only_a: int, only_b: int, neither: int, confidence: float = CONFIDENCE) -> list:
     """Newcombe's (1998) method-10 interval for p_a - p_b from paired binary outcomes."""
     n = both + only_a + only_b + neither
     if n == 0:
         return [-1.0, 1.0]
     pa, pb = (both + only_a) / n, (both + only_b) / n
-    la, ua = wilson(both + only_a, n, z)
-    lb, ub = wilson(both + only_b, n, z)
+    la, ua = wilson(both + only_a, n, confidence)
+    lb, ub = wilson(both + only_b, n, confidence)
     denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
     cross = both * neither - only_a * only_b
     # Newcombe's continuity adjustment of the correlation term (method 10).
@@ -160,10 +196,10 @@ PERMUTATIONS = 10_000
 
 def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict:
     """Two independent groups of values (e.g. the losses of collapsed and of strict models):
-    each mean with its interval, the difference mean(a) - mean(b) with a 95% percentile-
-    bootstrap interval (each group resampled on its own) and a two-sided permutation p-value
-    (``PERMUTATIONS`` relabellings from a fixed seed, p = (hits + 1) / (PERMUTATIONS + 1)).
-    Values None where a group is empty."""
+    each mean with its interval, the difference mean(a) - mean(b) with a 95% BCa bootstrap
+    interval (each group resampled on its own) and scipy's two-sided permutation p-value
+    (``PERMUTATIONS`` relabellings from a fixed seed, p = (hits + 1) / (PERMUTATIONS + 1) per
+    side, doubled; all splits exactly when there are fewer). Values None where a group is empty."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     out = {"n_a": int(a.size), "n_b": int(b.size)}
@@ -171,20 +207,22 @@ def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> 
     out["mean_b"], out["mean_b_ci95"] = mean_ci(b, resamples, seed)
     if a.size == 0 or b.size == 0:
         return {**out, "difference": None, "difference_ci95": [None, None], "p": None}
-    rng = np.random.default_rng(seed)
-    boot = a[rng.integers(0, a.size, (resamples, a.size))].mean(1) - b[
-        rng.integers(0, b.size, (resamples, b.size))
-    ].mean(1)
-    observed = a.mean() - b.mean()
-    pooled = np.concatenate([a, b])
-    hits = 0
-    for _ in range(PERMUTATIONS // 1000):  # in blocks: 1000 permutations x (n_a + n_b) at a time
-        perm = rng.permuted(np.broadcast_to(pooled, (1000, pooled.size)), axis=1)
-        hits += int((np.abs(perm[:, : a.size].mean(1) - perm[:, a.size :].mean(1)) >= abs(observed) - 1e-15).sum())
-    lo, hi = np.quantile(boot, [0.025, 0.975])
-    return {
-        **out,
-        "difference": float(observed),
-        "difference_ci95": [float(lo), float(hi)],
-        "p": (hits + 1) / (PERMUTATIONS + 1),
-    }
+    observed = float(a.mean() - b.mean())
+    if np.all(a == a[0]) and np.all(b == b[0]):
+        ci = [observed, observed]  # nothing varies under resampling
+    elif a.size == 1 or b.size == 1:  # one group is a single value: only the other one varies
+        (lo_a, hi_a), (lo_b, hi_b) = out["mean_a_ci95"], out["mean_b_ci95"]
+        ci = [lo_a - hi_b, hi_a - lo_b]
+    else:
+        ci = bootstrap_ci((a, b), _mean_difference, resamples, seed)
+    if a.size == 1 or b.size == 1:  # scipy needs two values per group: enumerate the n + 1 splits
+        pooled = np.concatenate([a, b])
+        rest = (pooled.sum() - pooled) / (pooled.size - 1)
+        splits = pooled - rest if a.size == 1 else rest - pooled  # mean(a) - mean(b) per split
+        tol = 1e-12 * max(1.0, abs(observed))
+        p = min(1.0, 2 * min((splits <= observed + tol).mean(), (splits >= observed - tol).mean()))
+    else:
+        p = sps.permutation_test(
+            (a, b), _mean_difference, n_resamples=PERMUTATIONS, vectorized=True, rng=np.random.default_rng(seed)
+        ).pvalue
+    return {**out, "difference": observed, "difference_ci95": ci, "p": float(p)}

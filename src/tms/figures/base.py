@@ -174,6 +174,10 @@ class Figure:
         """The matplotlib Figure, from the saved arrays and this figure's summary entry."""
         raise NotImplementedError
 
+    def companions(self, arrays: dict, entry: dict, settings: FigureSettings) -> dict:
+        """Further pictures saved beside the figure as ``<name>_<key>.png``: {key: Figure}."""
+        return {}
+
     def markdown(self, entry: dict) -> list:
         raise NotImplementedError
 

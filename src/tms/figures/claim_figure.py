@@ -23,6 +23,7 @@ from tms.figures.base import (
     run_config,
     setup_summary,
 )
+from tms.figures.gallery import plot_gallery
 from tms.figures.plotting import plot_gram, plot_weights_2d
 from tms.figures.settings import check_setup
 from tms.figures.tables import cell, num_ci, p_value, pct, pct_ci
@@ -173,6 +174,13 @@ class ClaimFigure(Figure):
         if "control_W" in arrays:
             panels.append(("control: the same n and m, independent features", {**arrays, "W": arrays["control_W"]}))
         return plot_gram(panels, title=self.title)
+
+    def companions(self, arrays, entry, settings):
+        """A 2D figure's gallery: every model, grouped by outcome."""
+        if self.heatmap:
+            return {}
+        codes = CLAIMS[self.claim].outcomes(arrays["W"], arrays["set_id"])
+        return {"gallery": plot_gallery(arrays, codes, title=self.title)}
 
     def summarize(self, arrays):
         entry = summarize_claim(self.claim, arrays["W"], arrays["set_id"], arrays.get("control_W"))

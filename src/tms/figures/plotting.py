@@ -238,10 +238,10 @@ def plot_gram(panels, title: str = "", index: int = 0):
     return fig
 
 
-def save_figure(fig, stem) -> list:
-    """Write <stem>.png and <stem>.svg atomically; return the paths."""
+def save_figure(fig, stem, formats=("png", "svg")) -> list:
+    """Write <stem>.png and <stem>.svg (or ``formats``) atomically; return the paths."""
     paths = []
-    for ext in ("png", "svg"):
+    for ext in formats:
         buf = io.BytesIO()
         # No creation date in the metadata, so regenerating an unchanged figure changes no bytes.
         with style():  # save-time settings (dpi, SVG fonts and ids) live in STYLE

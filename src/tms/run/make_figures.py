@@ -89,6 +89,8 @@ def make_figures(app: FiguresConfig, out: Path, log: Callable = print) -> dict:
         saved = load_arrays(npz)  # figures and summaries are drawn from the saved artifact
         entry = summary["figures"][fig.name] = fig.summarize(saved)
         pictures = save_figure(fig.draw(saved, entry, app), out / fig.name)
+        for key, picture in fig.companions(saved, entry, app).items():
+            pictures += save_figure(picture, out / f"{fig.name}_{key}", formats=("png",))
         written += [npz.name] + [path.name for path in pictures]
     summary["robustness"] = robustness_table(summary["figures"])
     written += [write_json_atomic(out / "summary.json", summary).name]
