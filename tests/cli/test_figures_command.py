@@ -38,6 +38,18 @@ def test_every_registered_figure_writes_png_svg_and_npz(tiny_run, name):
         assert path.exists() and path.stat().st_size > 0, path
 
 
+GALLERIES = [f.name for f in FIGURES if f.table == "claims" and not getattr(f, "heatmap", True)]
+
+
+def test_every_2d_claim_figure_writes_a_gallery_the_marker_vouches_for(tiny_run):
+    out, _ = tiny_run
+    record = json.loads((out / "complete.json").read_text())
+    assert {"correlated_pairs", "anticorrelated_pairs", "correlated_three_sets"} <= set(GALLERIES)
+    for name in GALLERIES:
+        assert (out / f"{name}_gallery.png").stat().st_size > 0 and f"{name}_gallery.png" in record["files"]
+    assert not (out / "local_orthogonal_basis_gallery.png").exists()  # heatmaps have none
+
+
 @pytest.mark.parametrize("name", CLAIM_FIGURES)
 def test_claim_figures_hold_models_and_their_paired_controls(tiny_run, name):
     out, _ = tiny_run
@@ -94,7 +106,7 @@ def test_figures_selection_writes_only_those_figures_and_no_hydra_record(tmp_pat
         "experiments.correlated", f"out_dir={tmp_path}", "figures=[correlated_pairs]", "train.steps=5", "n_instances=2"
     )
     assert proc.returncode == 0, proc.stderr
-    stems = ["correlated_pairs.npz", "correlated_pairs.png", "correlated_pairs.svg"]
+    stems = ["correlated_pairs.npz", "correlated_pairs.png", "correlated_pairs.svg", "correlated_pairs_gallery.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["complete.json", *stems, "summary.json", "summary.md", "timing.json"]
     )

@@ -83,6 +83,8 @@ def test_the_committed_figures_folder_is_complete():
     assert set(record["figures"]) == set(names())
     for name in names():
         assert {f"{name}.npz", f"{name}.png", f"{name}.svg"} <= set(record["files"])
+    for name in ("correlated_pairs", "anticorrelated_pairs", "correlated_three_sets"):
+        assert f"{name}_gallery.png" in record["files"] and (FIG / f"{name}_gallery.png").stat().st_size > 0
 
 
 def test_load_result_with_an_unknown_part_lists_the_parts():

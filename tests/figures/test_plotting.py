@@ -124,3 +124,54 @@ def test_weights_plot_names_a_bad_argument(change, why):
         del arrays["set_id"]
     with pytest.raises(ValueError, match=why):
         plot_weights_2d(arrays, **kwargs)
+
+
+# --- galleries and batch pictures -----------------------------------------------------------
+
+
+def test_a_gallery_groups_every_model_by_outcome_with_counts():
+    from tms.figures.gallery import gallery_layout, plot_gallery
+
+    # 5 models: strict, collapsed, strict, other, strict (codes index OUTCOMES)
+    arrays = arrays_2d([[0, 90, 180, 270]] * 5, [0, 0, 1, 1])
+    codes = np.array([0, 1, 0, 3, 0])
+    fig = plot_gallery(arrays, codes, title="demo", columns=2)
+    words = texts(fig)
+    assert "the predicted geometry: 3 of 5 (60%)" in words
+    assert "collapsed (a set within 20° of one direction): 1 of 5 (20%)" in words
+    assert "other: 1 of 5 (20%)" in words and "dropped (" not in words  # empty groups are left out
+    assert "strict 3 · collapsed 1 · dropped 0 · other 1" in words
+    layout = gallery_layout(codes, columns=2)
+    assert [(name, members.tolist(), row) for name, members, row in layout] == [
+        ("strict", [0, 2, 4], 1),
+        ("collapsed", [1], 4),
+        ("other", [3], 6),
+    ]  # a header row, then ceil(count / columns) panel rows per group
+
+
+def test_a_gallery_refuses_codes_that_do_not_match_the_models():
+    from tms.figures.gallery import plot_gallery
+
+    with pytest.raises(ValueError, match="3 outcome codes for 5 models"):
+        plot_gallery(arrays_2d([[0, 90, 180, 270]] * 5, [0, 0, 1, 1]), np.zeros(3, int))
+
+
+def test_plot_batch_shows_the_samples_with_a_feature_on_one_row_each():
+    from tms.figures.plot_batch import plot_batch
+
+    x = np.zeros((10, 4))
+    x[2, :2] = [0.5, 0.9]  # a correlated pair on together
+    x[7, 3] = 0.2  # one feature of an anticorrelated pair
+    fig = plot_batch(x, np.array([0, 0, 1, 1]), ["correlated", "anticorrelated"], rows=5)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape[:2] == (2, 4)  # only samples 2 and 7 have a feature on
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["2", "7"]
+    assert np.all(image[0, 2:, :3] == 1.0) and np.all(image[0, :2, :3] < 1.0)  # white where off
+    assert "2 of 10 samples with a feature on" in texts(fig)
+
+
+def test_plot_batch_refuses_a_batch_of_the_wrong_width():
+    from tms.figures.plot_batch import plot_batch
+
+    with pytest.raises(ValueError, match=r"one model's batch \(batch, n = 4\)"):
+        plot_batch(np.zeros((3, 10, 4)), np.array([0, 0, 1, 1]))

@@ -64,8 +64,9 @@ def plot_gallery(source, codes, title: str = "", columns: int = 16):
         for name, members, first_row in groups:
             color = OUTCOME_COLORS[name]
             share = members.size / W.shape[0]
+            share_text = "<1%" if share < 0.005 else f"{share:.0%}"
             ax.text(
-                0.05, -(first_row - 1) - 0.55, f"{OUTCOME_WORDS[name]}: {members.size} of {W.shape[0]} ({share:.0%})",
+                0.05, -(first_row - 1) - 0.55, f"{OUTCOME_WORDS[name]}: {members.size} of {W.shape[0]} ({share_text})",
                 color=color, fontsize=9, fontweight="bold", va="center",
             )  # fmt: skip
             for j, i in enumerate(members):
