@@ -62,6 +62,13 @@ TRAIN = [
     (["model.init=xavier"], "model.init"),
     (["model.init_scale=0"], "model.init_scale"),
     (["data.rate_scale=2"], "data.rate_scale"),
+    (["data.values=gaussian"], "data.values"),
+    (["data.sets.0.rate_scale=0"], "data.sets[0].rate_scale"),
+    (["data.sets.0.rate_scale=30"], "data.sets[0].rate_scale"),  # 30 x 0.05 > 1
+    (["data.sets.0.probability=1.5"], "data.sets[0].probability"),
+    (["data.sets.0.probability=0.2", "data.sets.0.rate_scale=2"], "data.sets[0].probability"),
+    (["setup=arena_mixed", "data.feature_probabilities=[0.6]"], "data.sets[1].rate_scale"),
+    (["train.schedule=warmup"], "train.schedule"),
 ]
 if not torch.cuda.is_available():
     TRAIN.append((["train.device=cuda"], "train.device"))
@@ -78,6 +85,8 @@ FIGURES = [
         "setups.anticorrelated_pairs.data.feature_probability",
     ),
     (["sparsity_sweep.feature_probabilities=[]"], "sparsity_sweep.feature_probabilities"),
+    (["setups.correlated_pairs.data.sets.0.rate_scale=2"], "setups.correlated_pairs.data.sets[0].rate_scale"),
+    (["setups.correlated_pairs.data.values=gaussian"], "setups.correlated_pairs.data.values"),
     (["collapse_transition.feature_probabilities=[0.1,2]"], "collapse_transition.feature_probabilities"),
     (["learning_dynamics.n_snapshots=1"], "learning_dynamics.n_snapshots"),
     (["learning_dynamics.n_snapshots=2"], "learning_dynamics.n_snapshots"),  # would miss the final step

@@ -139,6 +139,13 @@ def check_setup(
                 )
         if kind not in kinds:
             raise ConfigError(f"{where}.data.sets", f"has no {kind} set; this figure's claim is about {kind} sets")
+    for i, s in enumerate(setup.data.sets):  # the figures' tables and control words assume one rate
+        if s.rate_scale != 1 or s.probability is not None:
+            field_name = "probability" if s.probability is not None else "rate_scale"
+            raise ConfigError(
+                f"{where}.data.sets[{i}].{field_name}",
+                "the figures train every set at the run's 1−S; sets at their own rates train with experiments.train",
+            )
     if app.controls:
         marginal_share(setup.data, f"{where}.data")  # the control needs one marginal rate
     if single and setup.data.feature_probabilities:
