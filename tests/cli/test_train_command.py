@@ -30,7 +30,7 @@ def test_train_writes_weights_config_and_metrics(tmp_path):
     assert config["train"]["steps"] == 40 and config["model"]["m"] == 3
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_instances"] == 3 and len(metrics["final_loss"]) == 3
-    assert set(metrics["provenance"]) == {"tms", "git_commit", "git_dirty", "torch", "numpy"}
+    assert set(metrics["provenance"]) == {"tms", "git_commit", "git_dirty", "torch", "numpy", "numba", "scipy"}
     geometry = metrics["geometry"]
     assert len(geometry["collapsed_sets"]) == 3 and len(geometry["mean_cos_within_sets"]) == 3
     assert len(geometry["local_basis_ratio"]) == 3 and len(geometry["unrepresented_features"]) == 3

@@ -70,7 +70,7 @@ def test_every_fraction_has_an_interval_and_every_control_a_paired_test():
 
 
 def test_provenance_is_recorded_and_stable():
-    assert set(SUMMARY["provenance"]) == {"tms", "git_commit", "git_dirty", "torch", "numpy"}
+    assert set(SUMMARY["provenance"]) == {"tms", "git_commit", "git_dirty", "torch", "numpy", "numba", "scipy"}
     arrays = load_arrays(FIG / "correlated_pairs.npz")
     assert json.loads(str(arrays["provenance_json"])) == SUMMARY["provenance"]
 

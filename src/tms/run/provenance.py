@@ -35,7 +35,10 @@ def _git(root: Path, *args: str) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def provenance() -> dict:
-    """{"tms", "git_commit", "git_dirty", "torch", "numpy"}; git fields are None outside a checkout."""
+    """{"tms", "git_commit", "git_dirty", "torch", "numpy", "numba", "scipy"}: numba compiles the
+    training kernel and scipy computes the statistics; git fields are None outside a checkout."""
+    import numba
+    import scipy
     import torch
 
     root = Path(__file__).resolve().parents[3]  # src/tms/run/provenance.py -> the checkout
@@ -50,4 +53,6 @@ def provenance() -> dict:
         "git_dirty": dirty,
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "numba": numba.__version__,
+        "scipy": scipy.__version__,
     }
