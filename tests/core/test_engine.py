@@ -129,3 +129,45 @@ def test_a_compiled_kernel_from_other_source_is_deleted_before_use(tmp_path, mon
     stale.write_text("current")
     kernel._drop_stale_cache()  # the stamp now matches: the cache is kept
     assert stale.exists() and (folder / "kernel.train_models.sha256").read_text() == stamp
+
+
+TRAIN_AND_SAVE = """
+import sys, numpy as np, torch
+from tests.conftest import tiny_run_config
+from tms.core.train import train
+torch.set_num_threads(1)
+np.save(sys.argv[1], train(tiny_run_config(steps=600, batch=1024, n_instances=8, feature_probability=0.05)).W)
+"""
+
+
+def _train_in_fresh_process(cache_dir, out, **env):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), **env}
+    proc = subprocess.run([sys.executable, "-c", TRAIN_AND_SAVE, str(out)], cwd=ROOT, env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    return np.load(out)
+
+
+def test_the_process_that_compiles_the_kernel_trains_like_those_that_load_it(tmp_path):
+    """The first process (empty numba cache) has the kernel compiled in a subprocess and loads it,
+    so it trains bit for bit like every later process, which loads the same cache."""
+    cache = tmp_path / "numba"
+    first = _train_in_fresh_process(cache, tmp_path / "first.npy")
+    later = _train_in_fresh_process(cache, tmp_path / "later.npy")
+    assert np.array_equal(first, later)
+
+
+@pytest.mark.slow
+def test_kernel_code_compiled_in_process_rounds_unlike_the_cached_code(tmp_path):
+    """Why the kernel is compiled elsewhere: compiled here (the subprocess route switched off),
+    the same source gives other last bits than its cached object code (n = 4, fastmath reductions)."""
+    cache = tmp_path / "numba"
+    here = _train_in_fresh_process(cache, tmp_path / "here.npy", TMS_KERNEL_WARMING="1")
+    cached = _train_in_fresh_process(cache, tmp_path / "cached.npy")
+    assert not np.array_equal(here, cached)
+    np.testing.assert_allclose(here, cached, atol=1e-4)

@@ -27,7 +27,7 @@ def marginal_share(data: DataConfig, prefix: str = "data") -> int:
     """k such that every feature of ``data`` is nonzero with probability rate_scale x p / k.
 
     Raises ConfigError (on ``<prefix>.sets``) when features have different marginal rates."""
-    shares = {s.size if s.kind == "anticorrelated" else 1 for s in data.sets}
+    shares = _shares(data)
     if len(shares) > 1:
         rates = ", ".join(f"p/{k}" if k > 1 else "p" for k in sorted(shares))
         raise ConfigError(
@@ -35,6 +35,11 @@ def marginal_share(data: DataConfig, prefix: str = "data") -> int:
             f"features have different marginal rates ({rates}); an independent control keeps one rate per run",
         )
     return shares.pop()
+
+
+def _shares(data: DataConfig) -> set:
+    """The k of every set: its features share its unit's rate k ways (k = 1 unless anticorrelated)."""
+    return {s.size if s.kind == "anticorrelated" else 1 for s in data.sets}
 
 
 def _own_rate(s: FeatureSet) -> bool:
@@ -53,7 +58,7 @@ def control_config(cfg: RunConfig) -> RunConfig:
         "feature_probabilities": list(cfg.data.feature_probabilities),
         "values": cfg.data.values,
     }
-    shares = {s.size if s.kind == "anticorrelated" else 1 for s in cfg.data.sets}
+    shares = _shares(cfg.data)
     if len(shares) == 1 and not any(_own_rate(s) for s in cfg.data.sets):  # one rate: rate_scale / k
         control.data = DataConfig(
             sets=[FeatureSet("independent", n_features(cfg.data), 1)],

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tms.core.config import VALUES
 from tms.core.instances import instance_layout
-from tms.core.streams import VALUES, model_keys, slot_parameters
+from tms.core.streams import model_keys, slot_parameters
 from tms.core.structure import FeatureStructure
 
 # Entry lists are first allocated for the expected count plus this many standard deviations;

@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -492,8 +496,68 @@ def use_threads(threads: int) -> None:
 
 
 def ensure_fresh_cache() -> None:
-    """Once per process, before the first compiled call: ``_drop_stale_cache``."""
+    """Once per process, before the first compiled call: ``_drop_stale_cache``, then, where numba's
+    cache lacks machine code for this source, ``_compile_elsewhere``, so this process loads it."""
     global _fresh
     if not _fresh:
         _drop_stale_cache()
+        if _missing_machine_code() and not os.environ.get(WARMING) and not _compile_elsewhere():
+            warnings.warn(
+                "numba could not compile the training kernel into its cache in a subprocess; compiling it "
+                "here, where n <= 8 models round differently in the last bits from runs that load the cache",
+                stacklevel=2,
+            )
         _fresh = True
+
+
+# Machine code that numba compiles in this process and the same code loaded back from its cache
+# round differently where fastmath reductions are involved (the n <= 8 route of ``gradients``: about
+# 1e-7 in W after 300 steps, more over 10,000): the in-process JIT and the cached object code are
+# generated apart. So the first process to need the kernel compiles it in a subprocess, and every
+# process, the first included, trains with the cached code: results do not depend on which process
+# happened to compile.
+WARMING = "TMS_KERNEL_WARMING"  # set in that subprocess, which must compile in-process
+
+
+def _missing_machine_code() -> bool:
+    """Whether numba's cache lacks the code of some compiled function (never compiled, or dropped)."""
+    for function in COMPILED:
+        try:
+            folder = Path(function._cache._cache_path)
+        except AttributeError:  # no cache: nothing a subprocess could leave for this one
+            return False
+        if not any(folder.glob(f"{Path(__file__).stem}.{function.__name__}-*.nbi")):
+            return True
+    return False
+
+
+def _compile_elsewhere() -> bool:
+    """Compile every function into numba's cache in a subprocess (``_warm``); True if it did."""
+    env = {**os.environ, WARMING: "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    code = "from tms.core.kernel import _warm; _warm()"
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=900)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and not _missing_machine_code()
+
+
+def _warm() -> None:
+    """Call every compiled function once, with the argument types the package calls it with."""
+    from tms.core.config import DataConfig, FeatureSet, ModelConfig, RunConfig, TrainConfig
+    from tms.core.features import FeatureSampler
+    from tms.core.streams import model_keys, slot_parameters
+    from tms.core.structure import FeatureStructure
+    from tms.core.train import train
+
+    sets = [FeatureSet("correlated", 2, 2)]
+    tiny = TrainConfig(steps=1, batch=8, backend="fused", progress=False)
+    train(RunConfig(data=DataConfig(sets=sets), model=ModelConfig(m=2), train=tiny, n_instances=1))
+    structure = FeatureStructure.from_sets(sets)
+    sampler = FeatureSampler(structure, [0.5], model_keys([0]))
+    sampler.sample_sparse(8)
+    sampler.sample_dense(8)
+    W, b = np.zeros((1, 2, 4), np.float32), np.zeros((1, 4), np.float32)
+    unit = (structure.unit_first_feature, structure.unit_size, structure.unit_share)
+    out = np.empty((1, 12), np.float32)
+    batch_gradients(W, b, model_keys([0]), 0, *slot_parameters([0.5]), *unit, False, np.ones(4, np.float32), 8, out)

@@ -79,9 +79,6 @@ def draw(start: int, j: int) -> int:
     return mix((start + (j + 1) * GAMMA) & MASK)
 
 
-VALUES = ("uniform", "normal")  # the kernel's value kinds, by index
-
-
 class Slots(NamedTuple):
     """How the kernel finds a batch's active slots, per model (see the module doc)."""
 
@@ -103,8 +100,8 @@ def slot_parameters(rates) -> Slots:
         inv_log_q = np.asarray([1.0 / math.log1p(-v) if v < 1 else -0.0 for v in q], dtype=np.float64)
     threshold = np.asarray([math.floor(v * 2.0**53) for v in q], dtype=np.uint64)
     mixed = (rates != q[:, None]).any(1)
-    kept = np.where(geometric[:, None], rates / np.where(q > 0, q, 1.0)[:, None], rates)
-    unit_threshold = np.vectorize(lambda v: math.floor(v * 2.0**53), otypes=[np.uint64])(kept).reshape(rates.shape)
+    kept = np.where(geometric[:, None], rates / np.where(q > 0, q, 1.0)[:, None], rates)  # (I, U)
+    unit_threshold = np.floor(kept * 2.0**53).astype(np.uint64)  # exact: a power-of-2 scale, <= 2^53
     return Slots(geometric, inv_log_q, threshold, mixed, unit_threshold)
 
 
@@ -131,6 +128,7 @@ def reference_batch(
     first, size, share = structure.unit_first_feature, structure.unit_size, structure.unit_share
     rate = np.broadcast_to(np.asarray(rate, dtype=np.float64), (U,))
     q = float(rate.max())
+    mixed = bool((rate != q).any())
     presence, choice, value_stream = (stream_start(key, step, k) for k in range(3))
     slots = batch * U
     if q < GEOMETRIC_BELOW:
@@ -143,7 +141,7 @@ def reference_batch(
                 break
             s += 1 + gap
             keep = math.floor(float(rate[s % U]) / q * 2.0**53)
-            if (rate == q).all() or (draw(value_stream, batch * n + s) >> 11) < keep:
+            if not mixed or (draw(value_stream, batch * n + s) >> 11) < keep:
                 active.append(s)
     else:
         thresholds = [math.floor(float(v) * 2.0**53) for v in rate]

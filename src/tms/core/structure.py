@@ -20,9 +20,10 @@ normal (``DataConfig.values``), drawn independently of the presence draws; each 
 come from its own stream (``tms.core.streams``). A clipped-normal value can be exactly 0:
 the feature was drawn active, but its sample looks as if it were off.
 
-The other common convention gives each anticorrelated feature its own rate p (the set is
-active with probability k p). We do not use it: here every set, of any kind, is active with
-the same probability p, so sets of different kinds are equally frequent.
+By default every set, of any kind, is active with the same probability p, so sets of different
+kinds are equally frequent. The other common convention (ARENA's) gives each anticorrelated
+feature its own rate p, so the set is active with probability k p: ``rate_scale=k`` on the
+anticorrelated set (the ``arena_mixed`` preset).
 """
 
 from __future__ import annotations
@@ -93,9 +94,8 @@ class FeatureStructure:
         """(I, U) float64: the probability that each unit is active, for feature probabilities
         p (I,): rate_scale x (unit_scale x p, or unit_fixed where that is set)."""
         p = np.asarray(p, dtype=np.float64).reshape(-1, 1)
-        relative = p * self.unit_scale if (self.unit_scale != 1).any() else np.repeat(p, self.n_units, 1)
-        rates = np.where(np.isnan(self.unit_fixed), relative, self.unit_fixed)
-        return rates * rate_scale if rate_scale != 1 else rates
+        # Multiplying by a scale of 1 is exact, so single-rate runs keep their 0.3 rates bit for bit.
+        return np.where(np.isnan(self.unit_fixed), p * self.unit_scale, self.unit_fixed) * rate_scale
 
     def feature_rates(self, p, rate_scale: float = 1.0) -> np.ndarray:
         """(I, n): the probability that each feature is present (its unit's rate, / k for a

@@ -89,7 +89,8 @@ def lr_factors(train_cfg) -> np.ndarray:
         if bad.size:
             step = int(bad[0])
             raise ConfigError(
-                "train.schedule", f"gave factor {float(factors[step]):g} at step {step}; must be a finite number >= 0"
+                "train.schedule",
+                f"gave factor {float(factors[step]):g} at step {step}; must be finite and in [0, {top:.3g}]",
             )
     return factors
 
