@@ -402,3 +402,9 @@ def test_compare_means_with_a_single_value_group_keeps_the_other_groups_uncertai
     out = stats.compare_means([5.0], [1.0, 2.0, 3.0, 4.0])
     lo_b, hi_b = out["mean_b_ci95"]
     assert out["difference_ci95"] == pytest.approx([5.0 - hi_b, 5.0 - lo_b])
+
+
+def test_compare_means_leaves_out_nan_like_mean_ci():
+    out = stats.compare_means([1.0, 2.0, np.nan], [0.0, 1.0, 3.0])
+    assert out["n_a"] == 2 and out["difference"] == pytest.approx(1.5 - 4 / 3)
+    assert out["p"] == stats.compare_means([1.0, 2.0], [0.0, 1.0, 3.0])["p"]

@@ -170,6 +170,20 @@ def test_a_callable_schedule_with_a_bad_factor_is_refused_before_training(factor
         train(tiny_run_config(steps=30, schedule=bad))
 
 
+@pytest.mark.parametrize(("schedule", "says"), [(lambda step: 1.0, "TypeError"), (lambda s, n: None, "TypeError")])
+def test_a_callable_schedule_that_fails_is_a_field_error_before_training(schedule, says):
+    with pytest.raises(ConfigError, match=f"train.schedule: failed at step 0: {says}"):
+        train(tiny_run_config(steps=30, schedule=schedule))
+
+
+def test_a_partial_schedule_is_recorded_by_its_functions_name_without_an_address():
+    import functools
+
+    from tms.core.config import schedule_name
+
+    assert schedule_name(functools.partial(warmup, steps=5)) == f"callable:{__name__}.warmup"
+
+
 def test_a_run_with_a_callable_schedule_is_not_cached():
     from tms.run.cache import run_key
 

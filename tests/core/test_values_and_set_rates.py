@@ -185,3 +185,8 @@ def test_bad_set_rates_are_refused_naming_the_field(sets, field_name):
 def test_an_unknown_value_distribution_is_refused():
     with pytest.raises(ConfigError, match="data.values"):
         train(RunConfig(data=DataConfig(values="gaussian")))
+
+
+def test_a_sampler_given_a_list_keeps_its_rates_in_float64():
+    s = FeatureSampler(FeatureStructure.from_sets(LAYOUT), [0.3], model_keys([1]))
+    assert s.rates.dtype == np.float64 and np.all(s.rates == 0.3)

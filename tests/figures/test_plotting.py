@@ -175,3 +175,17 @@ def test_plot_batch_refuses_a_batch_of_the_wrong_width():
 
     with pytest.raises(ValueError, match=r"one model's batch \(batch, n = 4\)"):
         plot_batch(np.zeros((3, 10, 4)), np.array([0, 0, 1, 1]))
+
+
+def test_plot_batch_of_an_all_zero_batch_says_so_instead_of_failing():
+    from tms.figures.plot_batch import plot_batch
+
+    fig = plot_batch(np.zeros((10, 4)), np.array([0, 0, 1, 1]), ["correlated", "correlated"])
+    assert "0 of 10 samples with a feature on" in texts(fig)
+
+
+def test_a_gallery_refuses_codes_outside_the_outcomes():
+    from tms.figures.gallery import plot_gallery
+
+    with pytest.raises(ValueError, match="outcome codes must index OUTCOMES"):
+        plot_gallery(arrays_2d([[0, 90, 180, 270]] * 2, [0, 0, 1, 1]), np.array([0, 4]))

@@ -24,7 +24,8 @@ import numpy as np
 from tms.core.structure import set_count
 
 REPRESENTED_NORM = 0.5
-COLLAPSE_COS = float(np.cos(np.deg2rad(20.0)))
+COLLAPSE_DEG = 20.0  # a set collapses when its features lie within this angle of one direction
+COLLAPSE_COS = float(np.cos(np.deg2rad(COLLAPSE_DEG)))
 
 
 def _batched(W) -> np.ndarray:

@@ -199,9 +199,11 @@ def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> 
     each mean with its interval, the difference mean(a) - mean(b) with a 95% BCa bootstrap
     interval (each group resampled on its own) and scipy's two-sided permutation p-value
     (``PERMUTATIONS`` relabellings from a fixed seed, p = (hits + 1) / (PERMUTATIONS + 1) per
-    side, doubled; all splits exactly when there are fewer). Values None where a group is empty."""
+    side, doubled; all splits exactly when there are fewer). NaN values are left out, as in
+    ``mean_ci``; values None where a group is empty."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     out = {"n_a": int(a.size), "n_b": int(b.size)}
     out["mean_a"], out["mean_a_ci95"] = mean_ci(a, resamples, seed)
     out["mean_b"], out["mean_b_ci95"] = mean_ci(b, resamples, seed)

@@ -159,7 +159,9 @@ def schedule_name(schedule) -> str:
     """A schedule as recorded: its name, or "callable:<module>.<qualname>" for a callable."""
     if not callable(schedule):
         return schedule
-    return f"callable:{getattr(schedule, '__module__', '?')}.{getattr(schedule, '__qualname__', repr(schedule))}"
+    target = getattr(schedule, "func", schedule)  # a functools.partial names its function
+    name = getattr(target, "__qualname__", type(target).__qualname__)
+    return f"callable:{getattr(target, '__module__', None) or '?'}.{name}"
 
 
 def _check_choice(value, field_name: str, allowed) -> None:

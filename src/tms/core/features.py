@@ -64,7 +64,8 @@ class FeatureSampler:
 
     def __init__(self, structure: FeatureStructure, rates, keys, step: int = 0, device="cpu", values: str = "uniform"):
         self.structure = structure
-        rates = np.asarray(torch.as_tensor(rates).cpu(), dtype=np.float64)
+        # float64 throughout: a list through torch would become float32 (0.3 -> 0.30000001).
+        rates = rates.detach().cpu().double().numpy() if torch.is_tensor(rates) else np.asarray(rates, np.float64)
         rates = rates.reshape(-1, 1) if rates.ndim < 2 else rates
         self.rates = np.ascontiguousarray(np.broadcast_to(rates, (rates.shape[0], structure.n_units)))
         self.keys = np.asarray(keys, dtype=np.uint64).reshape(-1)

@@ -501,10 +501,12 @@ def ensure_fresh_cache() -> None:
     global _fresh
     if not _fresh:
         _drop_stale_cache()
-        if _missing_machine_code() and not os.environ.get(WARMING) and not _compile_elsewhere():
+        failure = _compile_elsewhere() if _missing_machine_code() and not os.environ.get(WARMING) else None
+        if failure:
             warnings.warn(
-                "numba could not compile the training kernel into its cache in a subprocess; compiling it "
-                "here, where n <= 8 models round differently in the last bits from runs that load the cache",
+                f"numba could not compile the training kernel into its cache in a subprocess ({failure}); "
+                "compiling it here, where n <= 8 models round differently in the last bits from runs that "
+                "load the cache",
                 stacklevel=2,
             )
         _fresh = True
@@ -531,15 +533,18 @@ def _missing_machine_code() -> bool:
     return False
 
 
-def _compile_elsewhere() -> bool:
-    """Compile every function into numba's cache in a subprocess (``_warm``); True if it did."""
+def _compile_elsewhere() -> str | None:
+    """Compile every function into numba's cache in a subprocess (``_warm``); None if it did,
+    else what went wrong."""
     env = {**os.environ, WARMING: "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     code = "from tms.core.kernel import _warm; _warm()"
     try:
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=900)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0 and not _missing_machine_code()
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"{type(e).__name__}: {e}"
+    if proc.returncode != 0:
+        return (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    return "the cache is still empty (not writable?)" if _missing_machine_code() else None
 
 
 def _warm() -> None:

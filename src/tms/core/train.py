@@ -78,21 +78,22 @@ class AdamW:
         torch._foreach_addcdiv_(self.params, self.m, denom, -lr / bc1)
 
 
-def lr_factors(train_cfg) -> np.ndarray:
-    """(steps,) float64: the schedule's factor at every step, checked before training starts
-    (a callable's factors must be finite, >= 0, and keep lr x factor in train.lr's range)."""
-    steps = train_cfg.steps
-    factors = np.fromiter((lr_factor(train_cfg.schedule, s, steps) for s in range(steps)), np.float64, steps)
-    if callable(train_cfg.schedule):
-        top = FLOAT32_MAX * (1 - ADAM_BETA1) / train_cfg.lr
-        bad = np.flatnonzero(~(np.isfinite(factors) & (factors >= 0) & (factors <= top)))
-        if bad.size:
-            step = int(bad[0])
+def check_schedule(train_cfg) -> None:
+    """A callable schedule's factor at every step must be a finite number in [0, top] (top keeps
+    lr x factor in train.lr's float32 range): checked before the first step (ConfigError)."""
+    schedule, steps = train_cfg.schedule, train_cfg.steps
+    if not callable(schedule):
+        return
+    top = FLOAT32_MAX * (1 - ADAM_BETA1) / train_cfg.lr
+    for step in range(steps):
+        try:
+            factor = float(schedule(step, steps))
+        except Exception as e:  # a user's callable: any failure is this field's error
+            raise ConfigError("train.schedule", f"failed at step {step}: {type(e).__name__}: {e}") from None
+        if not (math.isfinite(factor) and 0 <= factor <= top):
             raise ConfigError(
-                "train.schedule",
-                f"gave factor {float(factors[step]):g} at step {step}; must be finite and in [0, {top:.3g}]",
+                "train.schedule", f"gave factor {factor:g} at step {step}; must be finite and in [0, {top:.3g}]"
             )
-    return factors
 
 
 def run_init_std(cfg: RunConfig) -> float:
@@ -159,10 +160,8 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     fit = _train_fused if resolved_backend(cfg.train) == "fused" else _train_torch
     bar = Progress(cfg.train.steps, label, enabled=cfg.train.progress)
     rate = structure.unit_rates(p, cfg.data.rate_scale)  # (I, U) probability that a unit is active
-    lr = cfg.train.lr * lr_factors(cfg.train)  # (steps,) float64
-    W, b, loss, loss_step, snapshots, bad = fit(
-        cfg, structure, rate, seeds, importance, lr, snapshot_steps, window, bar
-    )
+    check_schedule(cfg.train)
+    W, b, loss, loss_step, snapshots, bad = fit(cfg, structure, rate, seeds, importance, snapshot_steps, window, bar)
     bar.close()
     if bad is not None:
         step, j = bad
@@ -185,15 +184,14 @@ def train_instances(cfg: RunConfig, p, seeds, snapshot_steps=(), label: str = "t
     )
 
 
-def _schedule(tc, lr, first: int, count: int):
-    """decay, step size and bias2 (float64, one per step first..first + count - 1) of AdamW,
-    from the run's learning rates lr (steps,)."""
+def _schedule(tc, first: int, count: int):
+    """decay, step size and bias2 (float64, one per step first..first + count - 1) of AdamW."""
     t = np.arange(first, first + count)
-    lr = lr[first : first + count]
+    lr = tc.lr * np.asarray([lr_factor(tc.schedule, int(s), tc.steps) for s in t], dtype=np.float64)
     return 1.0 - lr * tc.weight_decay, lr / (1.0 - 0.9 ** (t + 1.0)), np.sqrt(1.0 - 0.999 ** (t + 1.0))
 
 
-def _train_fused(cfg, structure, rates, seeds, importance, lr, snapshot_steps, window, bar):
+def _train_fused(cfg, structure, rates, seeds, importance, snapshot_steps, window, bar):
     """The compiled loop (tms.core.kernel), CHUNK_STEPS at a time."""
     from tms.core import kernel
 
@@ -214,7 +212,7 @@ def _train_fused(cfg, structure, rates, seeds, importance, lr, snapshot_steps, w
     bad = np.zeros(I, dtype=np.int64)
     for first in range(0, tc.steps, chunk):
         count = min(chunk, tc.steps - first)
-        decay, step_size, bias2 = _schedule(tc, lr, first, count)
+        decay, step_size, bias2 = _schedule(tc, first, count)
         snap_steps = later[(later > first) & (later <= first + count)]
         snaps = np.zeros((len(snap_steps), I, m, n), dtype=np.float32)
         out = np.zeros((-(-count // window), I), dtype=np.float32)
@@ -233,7 +231,7 @@ def _train_fused(cfg, structure, rates, seeds, importance, lr, snapshot_steps, w
     return W, b, loss, loss_step, snapshots, None
 
 
-def _train_torch(cfg, structure, rates, seeds, importance_np, lr, snapshot_steps, window, bar):
+def _train_torch(cfg, structure, rates, seeds, importance_np, snapshot_steps, window, bar):
     """The batched tensor program, on train.device."""
     from tms.core import kernel
 
@@ -262,7 +260,7 @@ def _train_torch(cfg, structure, rates, seeds, importance_np, lr, snapshot_steps
             x = sampler.sample_dense(tc.batch, step)  # (I, B, n)
             loss, dW, db = loss_and_grads(W, b, x, importance, uniform_importance=uniform)
         buf[step % span] = loss
-        opt.step([dW, db], float(lr[step]))
+        opt.step([dW, db], tc.lr * lr_factor(tc.schedule, step, tc.steps))
         done = step + 1
         if done % span == 0 or done == tc.steps:
             first = (done - 1) // span * span  # steps before this span
@@ -284,9 +282,8 @@ def config_json(cfg: RunConfig) -> str:
     import dataclasses
     import json
 
-    d = dataclasses.asdict(cfg)
-    d["train"]["schedule"] = schedule_name(cfg.train.schedule)
-    return json.dumps(d, sort_keys=True)
+    named = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, schedule=schedule_name(cfg.train.schedule)))
+    return json.dumps(dataclasses.asdict(named), sort_keys=True)
 
 
 def _append_window_means(losses: torch.Tensor, first_step: int, window: int, history: list, steps: list) -> None:

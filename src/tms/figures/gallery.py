@@ -15,13 +15,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from tms.analysis.alignment import align_2d
+from tms.analysis.metrics import COLLAPSE_DEG, REPRESENTED_NORM
 from tms.analysis.outcomes import OUTCOMES
 from tms.figures.plotting import _feature_label, _set_kinds, as_arrays, feature_colors, setup_line, style
 
 OUTCOME_WORDS = {
     "strict": "the predicted geometry",
-    "collapsed": "collapsed (a set within 20° of one direction)",
-    "dropped": "dropped (a feature with ‖W‖ < 0.5)",
+    "collapsed": f"collapsed (a set within {COLLAPSE_DEG:g}° of one direction)",
+    "dropped": f"dropped (a feature with ‖W‖ < {REPRESENTED_NORM:g})",
     "other": "other",
 }
 OUTCOME_COLORS = {"strict": "#2a8a3e", "collapsed": "#c0392b", "dropped": "#d68910", "other": "#5d6d7e"}
@@ -52,6 +53,8 @@ def plot_gallery(source, codes, title: str = "", columns: int = 16):
         raise ValueError(f"plot_gallery draws 2D models: W must be (models, 2, n), got shape {W.shape}")
     if codes.shape != (W.shape[0],):
         raise ValueError(f"{codes.shape[0] if codes.ndim else 0} outcome codes for {W.shape[0]} models")
+    if codes.size and (codes.min() < 0 or codes.max() >= len(OUTCOMES)):
+        raise ValueError(f"outcome codes must index OUTCOMES {OUTCOMES} (0 to {len(OUTCOMES) - 1})")
     aligned = align_2d(W)  # (I, 2, n)
     scale = 0.42 / np.maximum(np.linalg.norm(aligned, axis=1).max(1), 1.0)  # (I,) a panel is 1 x 1
     colors = feature_colors(set_id)

@@ -30,7 +30,7 @@ def plot_batch(x, set_id, set_kind=(), rows: int = 32, only_active: bool = True,
         raise ValueError(f"rows = {rows!r}; must be an integer >= 1")
     on = x != 0
     busy = np.flatnonzero(on.any(1)) if only_active else np.arange(x.shape[0])
-    shown = busy[:rows]
+    shown = busy[:rows] if busy.size else np.arange(min(rows, x.shape[0]))  # all-zero: show the first rows
     n = set_id.size
     colors = np.asarray([to_rgba(c) for c in feature_colors(set_id)])  # (n, 4)
     image = np.ones((len(shown), n, 4))  # white where a feature is off
@@ -41,7 +41,8 @@ def plot_batch(x, set_id, set_kind=(), rows: int = 32, only_active: bool = True,
     with style():
         fig = Figure(figsize=(max(3.2, 0.42 * n + 1.6), 0.2 * len(shown) + 1.9))
         ax = fig.add_subplot()
-        ax.imshow(image, aspect="auto", interpolation="nearest")
+        if len(shown):
+            ax.imshow(image, aspect="auto", interpolation="nearest")
         for edge in np.flatnonzero(np.diff(set_id) != 0):
             ax.axvline(edge + 0.5, color="black", lw=1.2)
         ax.set_xticks(range(n), [_feature_label(f, set_id, kinds).split(": ")[-1] for f in range(n)], fontsize=7)
