@@ -18,7 +18,7 @@ Where scipy has the method, scipy computes it:
 - A model and its control share initialisation seeds, so they are compared *paired*: an exact
   two-sided McNemar test on the discordant pairs (``scipy.stats.binomtest`` at 1/2), and
   Newcombe's hybrid-score interval (method 10) for the difference in fractions, which scipy
-  lacks (written out below, tested against Newcombe's worked examples).
+  lacks (written out below, tested against a published worked example of it).
 
 The verdict rule (``verdict``) is stated once, here, and the README repeats it.
 """
@@ -29,7 +29,14 @@ import math
 import warnings
 
 import numpy as np
-from scipy import stats as sps
+
+
+def _sps():
+    """scipy.stats, imported on first use: it takes about 1.5 s, and ``import tms`` should not."""
+    from scipy import stats
+
+    return stats
+
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 ALPHA = 0.01  # paired test level for "more often than the control"
@@ -44,7 +51,7 @@ def wilson(k: int, n: int, confidence: float = CONFIDENCE) -> list:
     """Wilson score interval [lo, hi] for k successes in n trials ([0, 1] when n = 0), scipy's."""
     if n == 0:
         return [0.0, 1.0]
-    ci = sps.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    ci = _sps().binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     # At k = 0 and k = n the bound is exactly 0 or 1 (floating point would miss it slightly).
     return [0.0 if k == 0 else max(0.0, float(ci.low)), 1.0 if k == n else min(1.0, float(ci.high))]
 
@@ -74,10 +81,10 @@ def bootstrap_ci(
     kwargs = {"n_resamples": resamples, "confidence_level": confidence, "vectorized": True}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns, then returns NaN, where BCa is undefined
-        res = sps.bootstrap(samples, statistic, method="BCa", rng=np.random.default_rng(seed), **kwargs)
+        res = _sps().bootstrap(samples, statistic, method="BCa", rng=np.random.default_rng(seed), **kwargs)
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            res = sps.bootstrap(samples, statistic, method="percentile", rng=np.random.default_rng(seed), **kwargs)
+            res = _sps().bootstrap(samples, statistic, method="percentile", rng=np.random.default_rng(seed), **kwargs)
             lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return [lo, hi]
 
@@ -95,7 +102,7 @@ def mean_ci(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tupl
 
 def _binomial_cdf_half(k: int, n: int) -> float:
     """P(Bin(n, 1/2) <= k)."""
-    return float(sps.binom.cdf(k, n, 0.5))
+    return float(_sps().binom.cdf(k, n, 0.5))
 
 
 def median_ci(values) -> tuple:
@@ -120,7 +127,7 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     d = only_a + only_b
     if d == 0:
         return 1.0
-    return min(1.0, float(sps.binomtest(int(only_a), int(d), 0.5).pvalue))
+    return min(1.0, float(_sps().binomtest(int(only_a), int(d), 0.5).pvalue))
 
 
 def paired_difference_ci(both: int, only_a: int, only_b: int, neither: int, confidence: float = CONFIDENCE) -> list:
@@ -224,7 +231,11 @@ def compare_means(a, b, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> 
         tol = 1e-12 * max(1.0, abs(observed))
         p = min(1.0, 2 * min((splits <= observed + tol).mean(), (splits >= observed - tol).mean()))
     else:
-        p = sps.permutation_test(
-            (a, b), _mean_difference, n_resamples=PERMUTATIONS, vectorized=True, rng=np.random.default_rng(seed)
-        ).pvalue
+        p = (
+            _sps()
+            .permutation_test(
+                (a, b), _mean_difference, n_resamples=PERMUTATIONS, vectorized=True, rng=np.random.default_rng(seed)
+            )
+            .pvalue
+        )
     return {**out, "difference": observed, "difference_ci95": ci, "p": float(p)}
